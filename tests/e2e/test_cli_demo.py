@@ -1,0 +1,80 @@
+"""The README's first command and the foreground sandbox, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from connector.http.session import ConnectTo, TransportSettings, new_session
+
+CLI = [sys.executable, "-m", "connector"]
+
+
+def test_demo_summarises_the_org_through_both_clients_as_json(tmp_path: Path) -> None:
+    out = subprocess.run([*CLI, "demo", "--json"], capture_output=True, text=True, timeout=180,
+                         cwd=tmp_path, check=True)
+    summary = json.loads(out.stdout)
+    assert summary["salesforce_instance"] == "demo.my.salesforce.com"
+    assert summary["salesforce_counts"]["Account"] >= 40
+    assert summary["customers"] > 0
+    assert summary["zendesk_counts"]["tickets"] > 0
+    assert {s["rule"] for s in summary["stories"]} >= {"support_risk", "bug_risk"}
+    assert re.fullmatch(r"\d+/\d+", summary["api_usage"])
+
+
+def test_demo_prints_a_table_for_people(tmp_path: Path) -> None:
+    out = subprocess.run([*CLI, "demo"], capture_output=True, text=True, timeout=180,
+                         cwd=tmp_path, check=True, env={**os.environ, "COLUMNS": "160"})
+    assert "Story accounts" in out.stdout
+    assert "Salesforce" in out.stdout and "Zendesk" in out.stdout
+
+
+def test_bad_scale_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    out = subprocess.run([*CLI, "demo", "--scale", "XL"], capture_output=True, text=True,
+                         timeout=60, cwd=tmp_path)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert "--scale" in out.stderr
+
+
+def test_foreground_sandbox_serves_until_sigterm(tmp_path: Path) -> None:
+    proc = subprocess.Popen([*CLI, "sandbox", "--port", "0", "--workdir", str(tmp_path / "sb")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                            env={**os.environ, "COLUMNS": "200"})
+    try:
+        port = _wait_for_port(proc)
+        ca = tmp_path / "sb" / "sandbox-ca.pem"
+        session = new_session(TransportSettings(connect_to=ConnectTo(("127.0.0.1", port), ca)))
+        versions = session.get("https://login.salesforce.com/services/data/").json()
+        assert any(v["version"] == "62.0" for v in versions)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+
+
+def _wait_for_port(proc: subprocess.Popen[str]) -> int:
+    deadline = time.monotonic() + 120
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        match = re.search(r"https://127\.0\.0\.1:(\d+)", line)
+        if match:
+            return int(match.group(1))
+        if proc.poll() is not None:
+            raise AssertionError(f"sandbox exited: {proc.stderr.read() if proc.stderr else ''}")
+    raise AssertionError("sandbox did not print its port")
+
+
+def test_sandbox_refuses_unknown_hosts_on_its_port(sandbox) -> None:  # type: ignore[no-untyped-def]
+    s = requests.Session()
+    s.verify = str(sandbox.ca_path)
+    r = s.get(f"https://localhost:{sandbox.port}/services/data/")
+    assert r.status_code == 421
