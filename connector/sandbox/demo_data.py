@@ -1,4 +1,4 @@
-"""The plain-data form of a generated org: what the seed generator produces and the emulators load."""
+"""The plain-data form of a generated org: what the seed generator makes, the emulators load."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ class Story:
     rule: str
     fires: bool
     why: str
-    outputs: tuple[str, ...] = ()  # expected output keys, e.g. "support_risk:001..." (empty when silent)
+    outputs: tuple[str, ...] = ()  # expected keys, e.g. "support_risk:001..." (empty when silent)
+    case: str = ""  # which condition of the rule the story shows, e.g. "(a) volume"
+    owner: str = ""  # role in DemoData.users that owns the rule's main output ("" when none)
+    act: int = 0  # 0: the first cycle on the seeded data; n: after DemoData.acts of act n
+    account_outputs: tuple[str, ...] = ()  # every output key the account yields in that act
 
 
 @dataclass
@@ -38,4 +42,5 @@ class DemoData:
     id_counters: dict[str, int] = field(default_factory=dict)  # IdMinter state after generation
     zendesk_next_id: int = 1  # next free Zendesk id (shared counter across collections)
     stories: list[Story] = field(default_factory=list)
-    users: dict[str, str] = field(default_factory=dict)  # role ("integration", "csm1", ...) -> User Id
+    users: dict[str, str] = field(default_factory=dict)  # role ("integration", "csm1") -> User Id
+    acts: list[dict[str, Any]] = field(default_factory=list)  # scripted edits between cycles
