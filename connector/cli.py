@@ -1,4 +1,7 @@
-"""The ``cs-connector`` command line. User errors become one message and an exit code, never a traceback."""
+"""The ``cs-connector`` command line.
+
+User errors become one message and an exit code, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -36,8 +39,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """cs-connector."""
 
@@ -55,7 +62,8 @@ def sandbox(
     scale: Scale = "S",
     port: Annotated[int, typer.Option(help="Loopback port (0 = any free port).")] = 8443,
     workdir: Annotated[Path, typer.Option(help="Where the CA and JWT key are written.")] = Path(
-        ".cs-connector/sandbox"),
+        ".cs-connector/sandbox"
+    ),
     seed: Annotated[int, typer.Option(help="Seed of the demo org generator.")] = 42,
 ) -> None:
     """Run the Salesforce + Zendesk sandbox in the foreground until Ctrl-C."""
@@ -82,10 +90,14 @@ def _print_sandbox_help(server: object) -> None:
     assert isinstance(server, Sandbox)
     creds = server.config.credentials
     p, ca = server.port, server.ca_path
-    console.print(f"[bold]cs-connector sandbox[/bold] (scale {server.config.scale}) on "
-                  f"https://127.0.0.1:{p}  CA: {ca}")
-    console.print("Hosts served: login.salesforce.com, test.salesforce.com, "
-                  f"{server.instance_host}, {server.zendesk_host}")
+    console.print(
+        f"[bold]cs-connector sandbox[/bold] (scale {server.config.scale}) on "
+        f"https://127.0.0.1:{p}  CA: {ca}"
+    )
+    console.print(
+        "Hosts served: login.salesforce.com, test.salesforce.com, "
+        f"{server.instance_host}, {server.zendesk_host}"
+    )
     console.print("\nPoint the connector at it (config.toml):")
     console.print(f'  [transport]\n  connect_to = "127.0.0.1:{p}"\n  connect_to_ca = "{ca}"')
     console.print("\nOr curl:")
@@ -96,8 +108,10 @@ def _print_sandbox_help(server: object) -> None:
         f"-u '{creds.zd_email}/token:{creds.zd_api_token}' "
         f"https://{server.zendesk_host}/api/v2/groups.json"
     )
-    console.print(f"\nSalesforce login: {creds.sf_username} / {creds.sf_password} + token "
-                  f"{creds.sf_security_token}; JWT key: {server.jwt_private_key_path}")
+    console.print(
+        f"\nSalesforce login: {creds.sf_username} / {creds.sf_password} + token "
+        f"{creds.sf_security_token}; JWT key: {server.jwt_private_key_path}"
+    )
     console.print(f"Inspect: curl --cacert {ca} https://localhost:{p}/__sandbox/calls")
     console.print("Ctrl-C to stop.")
 
@@ -112,8 +126,10 @@ def demo(
     from connector.sandbox.server import Sandbox
     from connector.sandbox.state import SandboxConfig
 
-    with console.status("Starting the sandbox and reading the demo org...", spinner="dots"), \
-            Sandbox(SandboxConfig(scale=_check_scale(scale)), port=0) as server:
+    with (
+        console.status("Starting the sandbox and reading the demo org...", spinner="dots"),
+        Sandbox(SandboxConfig(scale=_check_scale(scale)), port=0) as server,
+    ):
         summary = summarise(server)
     if json_out:
         print(json.dumps(asdict(summary), indent=2))
@@ -125,8 +141,10 @@ def _print_summary(summary: object) -> None:
     from connector.demo import DemoSummary
 
     assert isinstance(summary, DemoSummary)
-    console.print(f"Salesforce instance [bold]{summary.salesforce_instance}[/bold] "
-                  f"(API usage {summary.api_usage}); {summary.customers} customer accounts")
+    console.print(
+        f"Salesforce instance [bold]{summary.salesforce_instance}[/bold] "
+        f"(API usage {summary.api_usage}); {summary.customers} customer accounts"
+    )
     table = Table(title="Demo org, read through simple-salesforce and zenpy")
     table.add_column("source")
     table.add_column("object")
@@ -144,9 +162,11 @@ def _print_summary(summary: object) -> None:
     for s in summary.stories:
         stories.add_row(s["account_name"], s["rule"], "yes" if s["fires"] else "no", s["why"])
     console.print(stories)
-    console.print(f"{summary.api_calls.get('salesforce', 0)} Salesforce and "
-                  f"{summary.api_calls.get('zendesk', 0)} Zendesk API calls in "
-                  f"{summary.seconds} s.")
+    console.print(
+        f"{summary.api_calls.get('salesforce', 0)} Salesforce and "
+        f"{summary.api_calls.get('zendesk', 0)} Zendesk API calls in "
+        f"{summary.seconds} s."
+    )
 
 
 def main() -> None:

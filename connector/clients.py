@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 from zenpy import Zenpy
 
 from connector.http.session import TransportSettings, new_session

@@ -1,4 +1,4 @@
-"""The README's first command: start the sandbox and summarise the demo org through the real clients.
+"""The README's first command: start the sandbox, summarise the demo org through the real clients.
 
 It shows a newcomer, with no Salesforce or Zendesk account, that the clients reach both APIs
 over verified TLS and what the demo org holds: record counts per object, the API allowance, the
@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from simple_salesforce.format import format_soql
+
 from connector.clients import (
     SalesforcePasswordLogin,
     ZendeskTokenLogin,
@@ -21,9 +23,19 @@ from connector.http.session import ConnectTo, TransportSettings
 from connector.sandbox.server import Sandbox
 
 SUMMARY_OBJECTS = (
-    "Account", "Contact", "User", "Opportunity", "OpportunityContactRole",
-    "AccountContactRole", "Task", "Event", "Survey_Answer__c", "Usage_Week__c",
-    "CS_CTA__c", "CS_Milestone__c", "CS_Timeline_Entry__c",
+    "Account",
+    "Contact",
+    "User",
+    "Opportunity",
+    "OpportunityContactRole",
+    "AccountContactRole",
+    "Task",
+    "Event",
+    "Survey_Answer__c",
+    "Usage_Week__c",
+    "CS_CTA__c",
+    "CS_Milestone__c",
+    "CS_Timeline_Entry__c",
 )
 
 
@@ -58,7 +70,8 @@ def summarise(sandbox: Sandbox) -> DemoSummary:
     )
     summary = DemoSummary(salesforce_instance=sf.sf_instance, api_usage="")
     for name in SUMMARY_OBJECTS:
-        summary.salesforce_counts[name] = sf.query(f"SELECT COUNT() FROM {name}")["totalSize"]
+        soql = format_soql("SELECT COUNT() FROM {:literal}", name)
+        summary.salesforce_counts[name] = sf.query(soql)["totalSize"]
     summary.customers = sf.query(
         "SELECT COUNT() FROM Account WHERE Type IN ('Customer - Direct', 'Customer - Channel')"
     )["totalSize"]
@@ -71,8 +84,9 @@ def summarise(sandbox: Sandbox) -> DemoSummary:
     summary.zendesk_counts["organizations"] = sum(1 for _ in zd.organizations())
     summary.zendesk_counts["groups"] = sum(1 for _ in zd.groups())
     for ticket in zd.tickets():
-        summary.tickets_by_status[ticket.status] = summary.tickets_by_status.get(
-            ticket.status, 0) + 1
+        summary.tickets_by_status[ticket.status] = (
+            summary.tickets_by_status.get(ticket.status, 0) + 1
+        )
     summary.zendesk_counts["tickets"] = sum(summary.tickets_by_status.values())
     demo = sandbox.state.demo
     summary.stories = [s.__dict__ for s in demo.stories] if demo else []

@@ -41,7 +41,7 @@ def transport(sandbox: Sandbox) -> TransportSettings:
 
 
 @pytest.fixture
-def session_factory(transport: TransportSettings) -> Iterator[callable]:  # type: ignore[valid-type]
+def session_factory(transport: TransportSettings) -> Iterator[callable]:
     """Make a fresh ``requests.Session`` per client, as the connector does."""
     made: list[requests.Session] = []
 
@@ -56,7 +56,7 @@ def session_factory(transport: TransportSettings) -> Iterator[callable]:  # type
 
 
 @pytest.fixture
-def sf(sandbox: Sandbox, session_factory) -> Salesforce:  # type: ignore[no-untyped-def]
+def sf(sandbox: Sandbox, session_factory) -> Salesforce:
     """simple-salesforce logged in as the integration user (SOAP username-password login)."""
     creds = sandbox.config.credentials
     return Salesforce(
@@ -69,7 +69,7 @@ def sf(sandbox: Sandbox, session_factory) -> Salesforce:  # type: ignore[no-unty
 
 
 @pytest.fixture
-def zenpy(sandbox: Sandbox, session_factory) -> Zenpy:  # type: ignore[no-untyped-def]
+def zenpy(sandbox: Sandbox, session_factory) -> Zenpy:
     """zenpy with an API token, on its own session (zenpy sets session.auth)."""
     creds = sandbox.config.credentials
     return Zenpy(

@@ -53,9 +53,15 @@ class TransportSettings:
 class ConnectorAdapter(HTTPAdapter):
     """Default timeouts for every request, and ``connect_to`` routing where configured."""
 
-    def __init__(self, timeout: tuple[float, float], connect_to: ConnectTo | None) -> None:
+    def __init__(
+        self,
+        timeout: tuple[float, float],
+        connect_to: ConnectTo | None,
+        ca_bundle: Path | None = None,
+    ) -> None:
         self._timeout = timeout
         self._connect_to = connect_to
+        self._ca_bundle = ca_bundle
         self._routed: dict[str, HTTPSConnectionPool] = {}
         self._ssl_context: ssl.SSLContext | None = None
         if connect_to is not None:
@@ -64,8 +70,10 @@ class ConnectorAdapter(HTTPAdapter):
 
     def _route(self, url: str) -> str | None:
         host = urlsplit(url).hostname or ""
-        if self._connect_to is not None and url.startswith("https://") and (
-            self._connect_to.matches(host)
+        if (
+            self._connect_to is not None
+            and url.startswith("https://")
+            and (self._connect_to.matches(host))
         ):
             return host
         return None
@@ -87,7 +95,10 @@ class ConnectorAdapter(HTTPAdapter):
         return pool
 
     def get_connection_with_tls_context(
-        self, request: requests.PreparedRequest, verify: Any, proxies: Any = None,
+        self,
+        request: requests.PreparedRequest,
+        verify: Any,
+        proxies: Any = None,
         cert: Any = None,
     ) -> Any:
         host = self._route(request.url or "")
@@ -96,8 +107,12 @@ class ConnectorAdapter(HTTPAdapter):
         return super().get_connection_with_tls_context(request, verify, proxies, cert)
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        if self._route(url) is None:  # routed pools verify with their own context, always
-            super().cert_verify(conn, url, verify, cert)
+        if self._route(url) is not None:
+            return  # routed pools verify with their own context, always
+        if self._ca_bundle is not None and verify is not False:
+            # requests lets REQUESTS_CA_BUNDLE override session.verify; configuration wins here.
+            verify = str(self._ca_bundle)
+        super().cert_verify(conn, url, verify, cert)
 
     def add_headers(self, request: requests.PreparedRequest, **kwargs: Any) -> None:
         if self._route(request.url or "") is not None:
@@ -108,11 +123,23 @@ class ConnectorAdapter(HTTPAdapter):
             return request.path_url
         return str(super().request_url(request, proxies))
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False,  # type: ignore[override]
-             timeout: Any = None, verify: Any = True, cert: Any = None,
-             proxies: Any = None) -> requests.Response:
-        return super().send(request, stream=stream, timeout=timeout or self._timeout,
-                            verify=verify, cert=cert, proxies=proxies)
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        return super().send(
+            request,
+            stream=stream,
+            timeout=timeout or self._timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
+        )
 
     def close(self) -> None:
         for pool in self._routed.values():
@@ -125,11 +152,9 @@ def new_session(settings: TransportSettings | None = None) -> requests.Session:
     """A fresh session for one API client."""
     settings = settings or TransportSettings()
     session = requests.Session()
-    adapter = ConnectorAdapter(settings.timeout, settings.connect_to)
+    adapter = ConnectorAdapter(settings.timeout, settings.connect_to, settings.ca_bundle)
     session.mount("https://", adapter)
     session.mount("http://", ConnectorAdapter(settings.timeout, None))
-    if settings.ca_bundle is not None:
-        session.verify = str(settings.ca_bundle)
     session.headers["User-Agent"] = settings.user_agent
     session.headers.update(settings.extra_headers)
     return session

@@ -1,4 +1,4 @@
-"""The sandbox's call log: one entry per HTTP request, read by tests and benchmarks to count calls."""
+"""The sandbox's call log: one entry per request, read by tests and benchmarks to count calls."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ class Call:
 
     @property
     def is_write(self) -> bool:
-        return self.records_written > 0 or self.method in {"POST", "PATCH", "PUT", "DELETE"} and (
-            not _is_read_only_post(self.path)
+        return (
+            self.records_written > 0
+            or self.method in {"POST", "PATCH", "PUT", "DELETE"}
+            and (not _is_read_only_post(self.path))
         )
 
 
@@ -58,9 +60,11 @@ class CallLog:
         self, api: str | None = None, where: Callable[[Call], bool] | None = None
     ) -> list[Call]:
         with self._lock:
-            out = [c for c in self._calls if c.api != "admin"] if api is None else [
-                c for c in self._calls if c.api == api
-            ]
+            out = (
+                [c for c in self._calls if c.api != "admin"]
+                if api is None
+                else [c for c in self._calls if c.api == api]
+            )
         return [c for c in out if where(c)] if where else out
 
     def writes(self, api: str | None = None) -> list[Call]:

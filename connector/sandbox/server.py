@@ -8,8 +8,10 @@ after the emulator answers; API-specific faults live in the emulators.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import ssl
 import tempfile
 import threading
@@ -61,10 +63,6 @@ def api_for_host(host: str) -> str | None:
     return None
 
 
-class _DroppedConnection(Exception):
-    """Raised mid-body to cut a response off, as a broken connection does."""
-
-
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
@@ -73,13 +71,15 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
     def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
-        if type == "error" and "_DroppedConnection" not in message:
-            log.debug("sandbox: " + message, *args)
+        log.debug("sandbox: " + message, *args)
 
 
-def _truncating(body: bytes) -> Iterator[bytes]:
+def _truncating(body: bytes, sock: socket.socket | None) -> Iterator[bytes]:
+    """Send half the body, then shut the connection, as a broken network path does."""
     yield body[: max(1, len(body) // 2)]
-    raise _DroppedConnection()
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 class Sandbox:
@@ -98,9 +98,9 @@ class Sandbox:
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> Sandbox:
-        from connector.sandbox.salesforce_api import SalesforceApi
+        from connector.sandbox.salesforce.api import SalesforceApi
         from connector.sandbox.seed import load_or_generate
-        from connector.sandbox.zendesk_api import ZendeskApi
+        from connector.sandbox.zendesk.api import ZendeskApi
 
         if self.workdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="cs-sandbox-")
@@ -232,7 +232,7 @@ class Sandbox:
         if drop:
             body = response.get_data()
             response.headers["Content-Length"] = str(len(body))
-            response.response = _truncating(body)
+            response.response = _truncating(body, environ.get("werkzeug.socket"))
         return response(environ, start_response)
 
     def _serve(self, api: str, ctx: RequestCtx) -> tuple[Response, bool]:
@@ -246,10 +246,16 @@ class Sandbox:
         try:
             response = self.emulators[api].handle(ctx)
         except Exception:  # an emulator bug must show as a 500, as a real server's would
-            log.exception("sandbox %s emulator failed on %s %s", api, ctx.request.method,
-                          ctx.request.full_path)
-            response = _json([{"errorCode": "UNKNOWN_EXCEPTION",
-                               "message": "An unexpected error occurred."}], 500)
+            log.exception(
+                "sandbox %s emulator failed on %s %s",
+                api,
+                ctx.request.method,
+                ctx.request.full_path,
+            )
+            response = _json(
+                [{"errorCode": "UNKNOWN_EXCEPTION", "message": "An unexpected error occurred."}],
+                500,
+            )
         if hit and settings.slow_s > 0:
             time.sleep(settings.slow_s)
         drop = hit and faults.roll(settings.drop_share)
@@ -291,24 +297,49 @@ class Sandbox:
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status=status, headers=headers,
-                    content_type="application/json;charset=UTF-8")
+    return Response(
+        json.dumps(body),
+        status=status,
+        headers=headers,
+        content_type="application/json;charset=UTF-8",
+    )
 
 
 def _rate_limited(api: str, retry_after: int) -> Response:
     if api == ZENDESK:
-        return _json({"error": "APIRateLimitExceeded",
-                      "description": "Number of allowed API requests per minute exceeded"},
-                     429, {"Retry-After": str(retry_after)})
-    return _json([{"errorCode": "REQUEST_LIMIT_EXCEEDED",
-                   "message": "ConcurrentRequests (Concurrent API Requests) Limit exceeded."}],
-                 429, {"Retry-After": str(retry_after)})
+        return _json(
+            {
+                "error": "APIRateLimitExceeded",
+                "description": "Number of allowed API requests per minute exceeded",
+            },
+            429,
+            {"Retry-After": str(retry_after)},
+        )
+    return _json(
+        [
+            {
+                "errorCode": "REQUEST_LIMIT_EXCEEDED",
+                "message": "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
+            }
+        ],
+        429,
+        {"Retry-After": str(retry_after)},
+    )
 
 
 def _unavailable(api: str) -> Response:
     if api == ZENDESK:
-        return _json({"error": "ServiceUnavailable",
-                      "description": "Zendesk is temporarily unavailable"}, 503,
-                     {"Retry-After": "1"})
-    return _json([{"errorCode": "SERVER_UNAVAILABLE",
-                   "message": "Server temporarily unavailable, please try again."}], 503)
+        return _json(
+            {"error": "ServiceUnavailable", "description": "Zendesk is temporarily unavailable"},
+            503,
+            {"Retry-After": "1"},
+        )
+    return _json(
+        [
+            {
+                "errorCode": "SERVER_UNAVAILABLE",
+                "message": "Server temporarily unavailable, please try again.",
+            }
+        ],
+        503,
+    )

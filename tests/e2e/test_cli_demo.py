@@ -19,8 +19,14 @@ CLI = [sys.executable, "-m", "connector"]
 
 
 def test_demo_summarises_the_org_through_both_clients_as_json(tmp_path: Path) -> None:
-    out = subprocess.run([*CLI, "demo", "--json"], capture_output=True, text=True, timeout=180,
-                         cwd=tmp_path, check=True)
+    out = subprocess.run(
+        [*CLI, "demo", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+        check=True,
+    )
     summary = json.loads(out.stdout)
     assert summary["salesforce_instance"] == "demo.my.salesforce.com"
     assert summary["salesforce_counts"]["Account"] >= 40
@@ -31,24 +37,37 @@ def test_demo_summarises_the_org_through_both_clients_as_json(tmp_path: Path) ->
 
 
 def test_demo_prints_a_table_for_people(tmp_path: Path) -> None:
-    out = subprocess.run([*CLI, "demo"], capture_output=True, text=True, timeout=180,
-                         cwd=tmp_path, check=True, env={**os.environ, "COLUMNS": "160"})
+    out = subprocess.run(
+        [*CLI, "demo"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+        check=True,
+        env={**os.environ, "COLUMNS": "160"},
+    )
     assert "Story accounts" in out.stdout
     assert "Salesforce" in out.stdout and "Zendesk" in out.stdout
 
 
 def test_bad_scale_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    out = subprocess.run([*CLI, "demo", "--scale", "XL"], capture_output=True, text=True,
-                         timeout=60, cwd=tmp_path)
+    out = subprocess.run(
+        [*CLI, "demo", "--scale", "XL"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert "--scale" in out.stderr
 
 
 def test_foreground_sandbox_serves_until_sigterm(tmp_path: Path) -> None:
-    proc = subprocess.Popen([*CLI, "sandbox", "--port", "0", "--workdir", str(tmp_path / "sb")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-                            env={**os.environ, "COLUMNS": "200"})
+    proc = subprocess.Popen(
+        [*CLI, "sandbox", "--port", "0", "--workdir", str(tmp_path / "sb")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     try:
         port = _wait_for_port(proc)
         ca = tmp_path / "sb" / "sandbox-ca.pem"
@@ -73,8 +92,8 @@ def _wait_for_port(proc: subprocess.Popen[str]) -> int:
     raise AssertionError("sandbox did not print its port")
 
 
-def test_sandbox_refuses_unknown_hosts_on_its_port(sandbox) -> None:  # type: ignore[no-untyped-def]
-    s = requests.Session()
-    s.verify = str(sandbox.ca_path)
-    r = s.get(f"https://localhost:{sandbox.port}/services/data/")
+def test_sandbox_refuses_unknown_hosts_on_its_port(sandbox) -> None:
+    r = requests.get(
+        f"https://localhost:{sandbox.port}/services/data/", verify=str(sandbox.ca_path), timeout=10
+    )
     assert r.status_code == 421
