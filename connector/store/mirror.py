@@ -1,0 +1,185 @@
+"""Mirror tables: one per stream, keyed by source id, shaped by the stream's mapping.
+
+Each holds ``id`` (byte-order text), the source's ``modstamp``, a ``deleted`` flag, ``pulled_at``
+(when the store last learned the row's state: pulled, or seen gone) and one column per mapped
+field. A mapping may gain columns (they are added); a column it loses stays, unused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Index,
+    MetaData,
+    Table,
+    exists,
+    false,
+    func,
+    inspect,
+    select,
+    update,
+)
+
+from connector.errors import ConfigError
+from connector.model import Column as MappedColumn
+from connector.model import Row, StreamSpec
+from connector.store.engine import begin_write, upsert_insert
+from connector.store.schema import NAMING_CONVENTION, UtcDateTime, column_type, text_c
+
+FIXED_COLUMNS = ("id", "modstamp", "deleted", "pulled_at")
+MIRROR_DDL_LOCK = "cs-connector:mirror-ddl"
+ID_CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
+STAGE_BATCH = 10_000  # live ids per executemany when staging the Id sweep
+
+
+@dataclass(frozen=True)
+class MirrorChange:
+    """DDL that ``ensure_tables`` applied to one stream's table.
+
+    Rows pulled before a column was added hold NULL there until they are read again.
+    """
+
+    stream: str
+    created: bool
+    added: tuple[str, ...] = ()
+
+
+def table(spec: StreamSpec) -> Table:
+    """The mirror table as ``spec`` maps it, for building statements (cached)."""
+    return _build(spec.name, spec.columns, spec.origin)
+
+
+@lru_cache(maxsize=512)
+def _build(name: str, columns: tuple[MappedColumn, ...], origin: str) -> Table:
+    for mapped in columns:
+        if mapped.name in FIXED_COLUMNS:
+            raise ConfigError(origin, f"columns.{mapped.name}", "reserved by the mirror table")
+    return Table(
+        f"mirror_{name}",
+        MetaData(naming_convention=NAMING_CONVENTION),
+        Column("id", text_c(), primary_key=True),
+        Column("modstamp", UtcDateTime()),
+        Column("deleted", Boolean(), nullable=False, server_default=false()),
+        Column("pulled_at", UtcDateTime(), nullable=False),
+        *(Column(mapped.name, column_type(mapped.type)) for mapped in columns),
+        Index(None, "modstamp"),
+    )
+
+
+def ensure_tables(engine: Engine, specs: Sequence[StreamSpec]) -> list[MirrorChange]:
+    """Create missing mirror tables and add the columns mappings gained; never drop anything."""
+    changes: list[MirrorChange] = []
+    with begin_write(engine, lock=MIRROR_DDL_LOCK) as conn:
+        operations = Operations(MigrationContext.configure(conn))
+        for spec in specs:
+            change = _ensure(conn, operations, spec)
+            if change is not None:
+                changes.append(change)
+    return changes
+
+
+def _ensure(conn: Connection, operations: Operations, spec: StreamSpec) -> MirrorChange | None:
+    mirror = table(spec)
+    inspector = inspect(conn)
+    if not inspector.has_table(mirror.name):
+        mirror.create(conn)
+        return MirrorChange(spec.name, created=True)
+    present = {column["name"] for column in inspector.get_columns(mirror.name)}
+    added = tuple(c.name for c in mirror.columns if c.name not in present)
+    for name in added:
+        operations.add_column(mirror.name, Column(name, mirror.c[name].type, nullable=True))
+    return MirrorChange(spec.name, created=False, added=added) if added else None
+
+
+def upsert(conn: Connection, spec: StreamSpec, rows: Sequence[Row], pulled_at: datetime) -> int:
+    """Insert or update rows by id in one executemany; returns the rows written.
+
+    Every column is set on conflict, so a re-read row with unchanged values still refreshes
+    ``modstamp``, ``deleted`` and ``pulled_at``. Where a page repeats an id, the last one wins.
+    """
+    if not rows:
+        return 0
+    mirror = table(spec)
+    names = [mapped.name for mapped in spec.columns]
+    latest = {row.id: row for row in rows}
+    params = [_params(row, names, pulled_at) for row in latest.values()]
+    insert = upsert_insert(conn, mirror)
+    statement = insert.on_conflict_do_update(
+        index_elements=[mirror.c.id],
+        set_={c.name: insert.excluded[c.name] for c in mirror.columns if c.name != "id"},
+    )
+    conn.execute(statement, params)
+    return len(params)
+
+
+def _params(row: Row, names: Sequence[str], pulled_at: datetime) -> dict[str, Any]:
+    params = {name: row.values.get(name) for name in names}
+    params.update(id=row.id, modstamp=row.modstamp, deleted=row.deleted, pulled_at=pulled_at)
+    return params
+
+
+def mark_deleted(conn: Connection, spec: StreamSpec, ids: Iterable[str], at: datetime) -> int:
+    """Flag the given rows deleted (ids not in the mirror are ignored); returns rows changed."""
+    mirror = table(spec)
+    changed = 0
+    for chunk in _chunks(sorted(set(ids)), ID_CHUNK):
+        statement = (
+            update(mirror)
+            .where(mirror.c.id.in_(chunk), mirror.c.deleted.is_(False))
+            .values(deleted=True, pulled_at=at)
+        )
+        changed += conn.execute(statement).rowcount
+    return changed
+
+
+def sweep_missing(
+    conn: Connection, spec: StreamSpec, live_ids: AbstractSet[str], at: datetime
+) -> int:
+    """Flag deleted every row the source no longer has (the nightly Id sweep); returns the count.
+
+    The live ids are staged in a temporary table and the sets compared by the database in one
+    UPDATE (an anti-join via NOT EXISTS, which PostgreSQL plans well at any size, unlike NOT IN).
+    An empty ``live_ids`` marks every row: callers guard against a source that returned nothing.
+    """
+    mirror = table(spec)
+    live = Table(
+        "cs_live_ids", MetaData(), Column("id", text_c(), primary_key=True), prefixes=["TEMPORARY"]
+    )
+    live.create(conn)
+    for chunk in _chunks(list(live_ids), STAGE_BATCH):
+        conn.execute(live.insert(), [{"id": live_id} for live_id in chunk])
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE cs_live_ids")
+    gone = ~exists().where(live.c.id == mirror.c.id)
+    statement = (
+        update(mirror).where(mirror.c.deleted.is_(False), gone).values(deleted=True, pulled_at=at)
+    )
+    changed = conn.execute(statement).rowcount
+    live.drop(conn)
+    return changed
+
+
+def count(conn: Connection, spec: StreamSpec, include_deleted: bool = False) -> int:
+    """Rows in the stream's mirror, live ones only unless ``include_deleted``."""
+    mirror = table(spec)
+    query = select(func.count()).select_from(mirror)
+    if not include_deleted:
+        query = query.where(mirror.c.deleted.is_(False))
+    return int(conn.execute(query).scalar_one())
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,176 @@
+"""The store's portable column types and its fixed tables (mirror tables live in ``mirror.py``).
+
+The tables here describe what migration 0001 creates, for building statements; the migrations,
+not ``metadata.create_all``, create them. A test compares the two so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from connector.model import ColumnType
+
+RUN_STATUSES = ("running", "completed", "stopped", "failed")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class _SqliteStamp(sqlite.DATETIME):
+    """SQLite DATETIME whose text ``UtcDateTime`` writes and parses itself (one conversion)."""
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> None:
+        return None
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC in and out; naive values are refused, since their zone is a guess.
+
+    PostgreSQL stores ``timestamptz``. SQLite stores the fixed-width text
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` of the UTC time (SQLAlchemy's own format), so ``<``/``>``
+    and ORDER BY in SQL compare instants.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_SqliteStamp())  # type: ignore[no-untyped-call]
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: the store keeps aware UTC")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return value
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def text_c() -> TypeEngine[str]:
+    """Text that compares in byte order: ``COLLATE "C"`` on PostgreSQL, SQLite's BINARY default.
+
+    Salesforce ids are case-sensitive, and joins between columns need one collation.
+    """
+    return Text().with_variant(postgresql.TEXT(collation="C"), "postgresql")
+
+
+def serial() -> TypeEngine[int]:
+    """An autoincrement key: BIGSERIAL on PostgreSQL, the rowid alias on SQLite."""
+    return BigInteger().with_variant(Integer(), "sqlite")
+
+
+def json_type() -> TypeEngine[Any]:
+    """JSON (JSONB on PostgreSQL); Python ``None`` is SQL NULL, not the JSON ``null``."""
+    return JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
+
+
+def column_type(kind: ColumnType) -> TypeEngine[Any]:
+    """The store type of a mapping column type."""
+    types: dict[ColumnType, TypeEngine[Any]] = {
+        "text": text_c(),
+        "int": BigInteger(),
+        "float": Double(),
+        "bool": Boolean(),
+        "date": Date(),
+        "datetime": UtcDateTime(),
+        "json": json_type(),
+    }
+    return types[kind]
+
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("stream", text_c(), primary_key=True),
+    Column("state", json_type(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", serial(), primary_key=True, autoincrement=True),
+    Column("job", text_c(), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("ended_at", UtcDateTime()),
+    Column("status", text_c(), nullable=False),
+    Column("summary", json_type()),
+    Column("api_calls", BigInteger, nullable=False, server_default="0"),
+    Column("api_usage", Text),
+    Column("error", Text),
+    CheckConstraint(f"status IN {RUN_STATUSES!r}", name="status"),
+    Index(None, "job", "started_at"),
+)
+
+run_streams = Table(
+    "run_streams",
+    metadata,
+    Column("id", serial(), primary_key=True, autoincrement=True),
+    Column("run_id", BigInteger, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("stream", text_c(), nullable=False),
+    Column("records", BigInteger, nullable=False, server_default="0"),
+    Column("deleted", BigInteger, nullable=False, server_default="0"),
+    Column("issues", BigInteger, nullable=False, server_default="0"),
+    Column("api_calls", BigInteger, nullable=False, server_default="0"),
+    Column("seconds", Double, nullable=False, server_default="0"),
+    Column("status", text_c(), nullable=False),
+    Column("note", Text),
+    Index(None, "run_id"),
+)
+
+record_errors = Table(
+    "record_errors",
+    metadata,
+    Column("id", serial(), primary_key=True, autoincrement=True),
+    Column("run_id", BigInteger, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("stream", text_c(), nullable=False),
+    Column("record_id", text_c(), nullable=False),
+    Column("code", text_c()),
+    Column("message", Text, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Index(None, "stream", "record_id"),
+    Index(None, "run_id"),
+)
