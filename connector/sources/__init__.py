@@ -1,0 +1,1 @@
+"""Adapters that read the source APIs into ``Row`` pages; they never touch the store."""

@@ -1,0 +1,270 @@
+"""The Salesforce API as the source needs it: logins, query pages, Bulk 2.0 query jobs.
+
+The only module that imports simple-salesforce's client. Every call goes through one wrapper
+that checks the quota reserve first, retries transient failures with backoff, logs in again
+once on an expired session, and turns third-party exceptions into the connector's (redacted,
+never chained, since ``str(SalesforceError)`` holds the URL and the full body). A response hook
+on the client's own session counts the API calls and keeps the last ``Sforce-Limit-Info``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+from simple_salesforce.api import Salesforce
+from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+
+from connector.errors import ApiError, FatalApiError, TransientApiError
+from connector.http.redact import redact
+from connector.http.session import TransportSettings, new_session
+from connector.sources.salesforce.auth import SalesforceLogin, refresh_grant
+from connector.sources.salesforce.failures import (
+    RetryPolicy,
+    SessionExpired,
+    classify,
+    transport_error,
+)
+from connector.sources.salesforce.meter import CallMeter, response_body
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def log_in(login: SalesforceLogin, session: requests.Session) -> Salesforce:
+    """One login by the configured method, on the client's own session, version pinned."""
+    common: dict[str, Any] = {
+        "session": session,
+        "version": login.api_version,
+        "object_pairs_hook": dict,
+    }
+    if login.method == "jwt":
+        return Salesforce(
+            username=login.username,
+            consumer_key=login.consumer_key,
+            privatekey_file=login.private_key_file,
+            domain=login.domain,
+            **common,
+        )
+    if login.method == "client_credentials":
+        return Salesforce(
+            consumer_key=login.consumer_key,
+            consumer_secret=login.consumer_secret,
+            domain=login.domain,
+            **common,
+        )
+    if login.method == "password":
+        return Salesforce(
+            username=login.username,
+            password=login.password,
+            security_token=login.security_token,
+            domain=login.domain,
+            **common,
+        )
+    token = refresh_grant(login, session)
+    return Salesforce(
+        instance_url=token["instance_url"], session_id=token["access_token"], **common
+    )
+
+
+class SalesforceClient:
+    """One org, one session: counted calls, the quota guard, retries and re-login built in."""
+
+    def __init__(
+        self,
+        login: SalesforceLogin,
+        transport: TransportSettings | None = None,
+        *,
+        quota_reserve: float = 0.20,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.login = login
+        self.meter = CallMeter(quota_reserve)
+        self._retry = retry or RetryPolicy()
+        self._session = new_session(transport)
+        self._session.hooks["response"].append(self.meter.observe)
+        self._sf: Salesforce | None = None
+
+    @property
+    def api_calls(self) -> int:
+        """Calls made against the org's daily allowance."""
+        return self.meter.api_calls
+
+    @property
+    def api_usage(self) -> tuple[int, int] | None:
+        """``(used, max)`` from the last ``Sforce-Limit-Info``."""
+        return self.meter.api_usage
+
+    @property
+    def retries(self) -> int:
+        """Transient failures retried so far."""
+        return self.meter.retries
+
+    # -- the REST API -----------------------------------------------------------------------
+    def describe(self, sobject: str) -> dict[str, Any]:
+        """``GET sobjects/X/describe``: fields and their types."""
+        return self._call(
+            f"describe {sobject}", lambda sf: _dict(sf.restful(f"sobjects/{sobject}/describe"))
+        )
+
+    def describe_global(self) -> dict[str, Any]:
+        """``GET sobjects``: every object the integration user can see."""
+        return self._call("describe global", lambda sf: _dict(sf.describe()))
+
+    def count(self, soql: str, *, include_deleted: bool = False) -> int:
+        """``totalSize`` of a ``SELECT COUNT() ...`` query."""
+        return int(self.query_page(soql, include_deleted=include_deleted)["totalSize"])
+
+    def query_page(
+        self, soql: str, *, include_deleted: bool, batch_size: int | None = None
+    ) -> dict[str, Any]:
+        """The first page of ``query`` (or ``queryAll``, deleted rows included)."""
+        headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
+        resource = "queryAll" if include_deleted else "query"
+        return self._call(
+            resource,
+            lambda sf: _dict(sf.query(soql, include_deleted=include_deleted, headers=headers)),
+        )
+
+    def next_page(self, next_records_url: str) -> dict[str, Any]:
+        """The page a ``nextRecordsUrl`` names."""
+        return self._call(
+            "query more", lambda sf: _dict(sf.query_more(next_records_url, identifier_is_url=True))
+        )
+
+    # -- Bulk API 2.0 query jobs (same session and token; never blocking helpers) ------------
+    def bulk_query_create(self, soql: str, *, include_deleted: bool = True) -> str:
+        """Start a query job; returns its id (the caller saves it before anything else)."""
+        job = {
+            "operation": "queryAll" if include_deleted else "query",
+            "query": soql,
+            "contentType": "CSV",
+            "columnDelimiter": "COMMA",
+            "lineEnding": "LF",
+        }
+        return self._call(
+            "bulk query create",
+            lambda sf: str(self._raw(sf, "POST", "jobs/query", json=job).json()["id"]),
+        )
+
+    def bulk_query_status(self, job_id: str) -> dict[str, Any]:
+        """Job info; ``state``: UploadComplete, InProgress, JobComplete, Failed or Aborted."""
+        return self._call(
+            "bulk query status",
+            lambda sf: _dict(self._raw(sf, "GET", f"jobs/query/{job_id}").json()),
+        )
+
+    def bulk_query_results(
+        self, job_id: str, locator: str | None, max_records: int | None
+    ) -> tuple[list[dict[str, str]], str | None]:
+        """One page of a finished job's CSV and the ``Sforce-Locator`` of the next, if any."""
+        params: dict[str, Any] = {}
+        if locator:
+            params["locator"] = locator
+        if max_records:
+            params["maxRecords"] = max_records
+
+        def fetch(sf: Salesforce) -> tuple[list[dict[str, str]], str | None]:
+            response = self._raw(
+                sf,
+                "GET",
+                f"jobs/query/{job_id}/results",
+                params=params,
+                headers={"Accept": "text/csv"},
+            )
+            rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+            following = response.headers.get("Sforce-Locator")
+            return rows, (None if following in (None, "", "null") else following)
+
+        return self._call("bulk query results", fetch)
+
+    def close(self) -> None:
+        """Release the session's connections."""
+        self._session.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def secrets(self) -> list[str]:
+        """The login's secrets and the current access token."""
+        token = self._sf.session_id if self._sf is not None else None
+        return [*self.login.secrets(), *([token] if token else [])]
+
+    def _call(self, what: str, fn: Callable[[Salesforce], T]) -> T:
+        try:
+            return self._retry.call(lambda: self._once(what, fn), self._count_retry)
+        except SessionExpired:
+            log.info("Salesforce session expired during %s; logging in again", what)
+            self._sf = None
+        try:
+            return self._retry.call(lambda: self._once(what, fn), self._count_retry)
+        except SessionExpired as exc:
+            raise FatalApiError(str(exc), code=exc.code, status=exc.status) from None
+
+    def _once(self, what: str, fn: Callable[[Salesforce], T]) -> T:
+        self.meter.check_quota()
+        sf = self._sf if self._sf is not None else self._connect()
+        try:
+            return fn(sf)
+        except SalesforceAuthenticationFailed as exc:  # simple-salesforce's own re-login failed
+            raise self._login_failure(exc) from None
+        except SalesforceError as exc:
+            raise classify(
+                exc.status,
+                exc.content,
+                what=what,
+                secrets=self.secrets(),
+                retry_after=self.meter.retry_after,
+            ) from None
+        except requests.RequestException as exc:
+            raise transport_error(exc, what=what, secrets=self.secrets()) from None
+
+    def _connect(self) -> Salesforce:
+        try:
+            self._sf = log_in(self.login, self._session)
+        except ApiError:
+            raise
+        except requests.RequestException as exc:
+            raise transport_error(exc, what="login", secrets=self.login.secrets()) from None
+        except Exception as exc:  # SalesforceAuthenticationFailed, or a body it cannot parse
+            raise self._login_failure(exc) from None
+        return self._sf
+
+    def _login_failure(self, exc: Exception) -> ApiError:
+        """Refused credentials are fatal; a login that met a 5xx or 429 is worth retrying."""
+        code = getattr(exc, "code", None)
+        detail = getattr(exc, "auth_message", None) or str(exc)
+        text = redact(f"login: {code or type(exc).__name__}: {detail}", self.login.secrets())
+        status = self.meter.last_status
+        refused = isinstance(code, str) and not code.isdigit()
+        if not refused and status is not None and (status == 429 or status >= 500):
+            return TransientApiError(text, code=None, status=status)
+        return FatalApiError(text, code=code if refused else None, status=status)
+
+    def _raw(self, sf: Salesforce, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {**sf.headers, **kwargs.pop("headers", {})}
+        response = self._session.request(method, sf.base_url + path, headers=headers, **kwargs)
+        if response.status_code >= 300:
+            raise classify(
+                response.status_code,
+                response_body(response),
+                what=f"{method} {path}",
+                secrets=self.secrets(),
+                retry_after=self.meter.retry_after,
+            )
+        return response
+
+    def _count_retry(self, exc: BaseException) -> None:
+        self.meter.retries += 1
+        log.warning("Salesforce call failed, retrying: %s", exc)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FatalApiError(f"unexpected answer from Salesforce: {type(value).__name__}")
+    return value
+
+
+__all__ = ["SalesforceClient", "SalesforceLogin", "log_in"]
