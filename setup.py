@@ -1,7 +1,8 @@
-"""Ship the SFDX metadata inside the wheel, so an installed sandbox reads the same files.
+"""Ship the SFDX metadata and the default mappings inside the wheel.
 
-The metadata lives at the repo's top level (``salesforce/``), where admins deploy it from;
-pyproject.toml cannot include files outside the package, so the build copies them in.
+Both live at the repo's top level (``salesforce/``, ``mappings/``), where admins deploy and edit
+them; pyproject.toml cannot include files outside the package, so the build copies them in, and
+an installed ``cs-connector demo`` reads the same files as a checkout.
 """
 
 import shutil
@@ -14,7 +15,7 @@ PACKAGES = ("force-app", "demo-inputs")
 
 
 class BuildWithMetadata(build_py):
-    """Copy salesforce/<package> into connector/sandbox/salesforce/data/metadata/."""
+    """Copy salesforce/<package> and mappings/ into the package's data folders."""
 
     def run(self) -> None:
         super().run()
@@ -24,6 +25,10 @@ class BuildWithMetadata(build_py):
             source = here / "salesforce" / package
             if source.is_dir():
                 shutil.copytree(source, target / package, dirs_exist_ok=True)
+        mappings = here / "mappings"
+        if mappings.is_dir():
+            shutil.copytree(mappings, Path(self.build_lib) / "connector" / "defaults" / "mappings",
+                            dirs_exist_ok=True)
 
 
 setup(cmdclass={"build_py": BuildWithMetadata})

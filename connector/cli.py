@@ -8,15 +8,17 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from connector import __version__
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="cs-connector",
@@ -27,6 +29,86 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
+
+ConfigPath = Annotated[
+    Path | None, typer.Option("--config", help="Settings file (default: ./config.toml if present).")
+]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print the result as JSON for scripts.")]
+db_app = typer.Typer(help="The local store.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _user_errors(fn: Callable[[], T]) -> T:
+    """Run ``fn``; configuration problems print one line each and exit 2, API failures exit 1."""
+    from connector.errors import ApiError, ConfigError, ConfigErrors
+
+    try:
+        return fn()
+    except ConfigErrors as exc:
+        for problem in exc.errors:
+            err.print(problem.line(), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    except ConfigError as exc:
+        err.print(exc.line(), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    except ApiError as exc:
+        err.print(f"API error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def pull(
+    config: ConfigPath = None,
+    stream: Annotated[list[str] | None, typer.Option(help="Only this stream (repeatable).")] = None,
+    full: Annotated[bool, typer.Option(help="Forget cursors and read everything again.")] = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Pull Salesforce, Zendesk and CSV drops into the local store, incrementally."""
+    from connector.bootstrap import bootstrap
+    from connector.config import load_settings
+    from connector.console import pull_progress, pull_table
+    from connector.pull import pull as run_pull
+
+    deps = _user_errors(lambda: bootstrap(load_settings(config), only=stream))
+    unknown = set(stream or ()) - {s.name for s in deps.specs}
+    if unknown:
+        err.print(
+            f"--stream: no stream {', '.join(sorted(unknown))} (known: "
+            f"{', '.join(s.name for s in deps.specs)})"
+        )
+        raise typer.Exit(2)
+    with pull_progress(deps.specs, enabled=not json_out) as progress:
+        report = run_pull(
+            deps.engine, deps.sources, deps.specs, clock=deps.clock, full=full, progress=progress
+        )
+    if json_out:
+        print(
+            json.dumps(
+                {
+                    "run_id": report.run_id,
+                    "status": report.status,
+                    "streams": [asdict(s) for s in report.streams],
+                },
+                indent=2,
+            )
+        )
+    else:
+        console.print(pull_table(report, f"Pull #{report.run_id}: {report.status}"))
+    if report.status == "failed":
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigPath = None) -> None:
+    """Apply the store's migrations (the pull also does this on start)."""
+    from connector.config import load_settings
+    from connector.store import current_revision, make_engine, upgrade
+
+    settings = _user_errors(lambda: load_settings(config))
+    engine = make_engine(settings.store.url)
+    upgrade(engine)
+    console.print(f"store at revision {current_revision(engine)}")
+
 
 Scale = Annotated[str, typer.Option("--scale", help="Demo org size: S (demo), M or L.")]
 
@@ -118,55 +200,71 @@ def _print_sandbox_help(server: object) -> None:
 
 @app.command()
 def demo(
-    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    json_out: JsonOut = False,
     scale: Scale = "S",
+    store: Annotated[Path, typer.Option(help="The demo's SQLite store (rebuilt each run).")] = Path(
+        ".cs-connector/demo.db"
+    ),
 ) -> None:
-    """Start the sandbox and summarise the demo org through the real clients over HTTPS."""
-    from connector.demo import summarise
+    """Start the sandbox and pull its demo org into the embedded SQLite store, twice."""
+    from connector.bootstrap import bootstrap
+    from connector.console import pull_progress, pull_table
+    from connector.demo import sandbox_settings
+    from connector.pull import pull as run_pull
     from connector.sandbox.server import Sandbox
     from connector.sandbox.state import SandboxConfig
 
-    with (
-        console.status("Starting the sandbox and reading the demo org...", spinner="dots"),
-        Sandbox(SandboxConfig(scale=_check_scale(scale)), port=0) as server,
-    ):
-        summary = summarise(server)
+    config = SandboxConfig(scale=_check_scale(scale))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store}{suffix}").unlink(missing_ok=True)
+    with console.status(f"Starting the sandbox (scale {config.scale})...", spinner="dots"):
+        server = Sandbox(config, port=0).start()
+    try:
+        settings = sandbox_settings(server, f"sqlite:///{store}")
+        deps = _user_errors(lambda: bootstrap(settings))
+        with pull_progress(deps.specs, enabled=not json_out) as progress:
+            first = run_pull(
+                deps.engine, deps.sources, deps.specs, clock=deps.clock, progress=progress
+            )
+        second = run_pull(deps.engine, deps.sources, deps.specs, clock=deps.clock)
+        stories = len(server.state.demo.stories) if server.state.demo else 0
+    finally:
+        server.stop()
     if json_out:
-        print(json.dumps(asdict(summary), indent=2))
+        print(
+            json.dumps(
+                {
+                    "store": str(store),
+                    "stories": stories,
+                    "first": _report_dict(first),
+                    "second": _report_dict(second),
+                },
+                indent=2,
+            )
+        )
         return
-    _print_summary(summary)
-
-
-def _print_summary(summary: object) -> None:
-    from connector.demo import DemoSummary
-
-    assert isinstance(summary, DemoSummary)
+    console.print(pull_table(first, f"First pull into {store}: {first.status}"))
     console.print(
-        f"Salesforce instance [bold]{summary.salesforce_instance}[/bold] "
-        f"(API usage {summary.api_usage}); {summary.customers} customer accounts"
+        f"Second pull, nothing changed: {second.records} records, "
+        f"{second.api_calls} API calls for {len(second.streams)} streams."
     )
-    table = Table(title="Demo org, read through simple-salesforce and zenpy")
-    table.add_column("source")
-    table.add_column("object")
-    table.add_column("records", justify="right")
-    for name, n in summary.salesforce_counts.items():
-        table.add_row("Salesforce", name, str(n))
-    for name, n in summary.zendesk_counts.items():
-        table.add_row("Zendesk", name, str(n))
-    console.print(table)
-    statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary.tickets_by_status.items()))
-    console.print(f"Tickets by status: {statuses}")
-    stories = Table(title=f"Story accounts ({len(summary.stories)}): see docs/demo-org.md")
-    for col in ("account", "rule", "fires", "why"):
-        stories.add_column(col)
-    for s in summary.stories:
-        stories.add_row(s["account_name"], s["rule"], "yes" if s["fires"] else "no", s["why"])
-    console.print(stories)
     console.print(
-        f"{summary.api_calls.get('salesforce', 0)} Salesforce and "
-        f"{summary.api_calls.get('zendesk', 0)} Zendesk API calls in "
-        f"{summary.seconds} s."
+        f"{stories} story accounts, one per rule and neighbour: docs/demo-org.md. "
+        f"Inspect the store: sqlite3 {store} '.tables'"
     )
+
+
+def _report_dict(report: object) -> dict[str, object]:
+    from connector.pull import PullReport
+
+    assert isinstance(report, PullReport)
+    return {
+        "run_id": report.run_id,
+        "status": report.status,
+        "records": report.records,
+        "api_calls": report.api_calls,
+        "streams": [asdict(s) for s in report.streams],
+    }
 
 
 def main() -> None:

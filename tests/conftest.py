@@ -6,18 +6,25 @@ resets its data, faults and call log, so every test starts from the seeded demo 
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 from simple_salesforce import Salesforce
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from zenpy import Zenpy
 
 from connector.http.session import ConnectTo, TransportSettings, new_session
 from connector.sandbox.server import Sandbox
 from connector.sandbox.state import SandboxConfig
+from connector.store import make_engine
 
 API_VERSION = "62.0"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +86,47 @@ def zenpy(sandbox: Sandbox, session_factory) -> Zenpy:
         session=session_factory(),
         ratelimit_budget=30,
     )
+
+
+# -- the store on SQLite and PostgreSQL ----------------------------------------------------
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The server's URL once it answers; skip (or fail, when required) if it does not."""
+    url = os.environ.get("CS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    shown = make_url(url).render_as_string(hide_password=True)
+    probe = make_engine(
+        make_url(url)
+        .update_query_dict({"connect_timeout": "3"})
+        .render_as_string(hide_password=False)
+    )
+    try:
+        with probe.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach it means the same thing here
+        reason = f"PostgreSQL unreachable at {shown}: {type(exc).__name__}"
+        if os.environ.get("CS_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{reason} (CS_REQUIRE_POSTGRES=1)")
+        pytest.skip(reason)
+    finally:
+        probe.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A store URL on an empty database: a new SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store' / 'cs.db'}"  # the directory does not exist yet
+        return
+    base: str = request.getfixturevalue("postgres_url")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

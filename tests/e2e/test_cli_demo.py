@@ -18,7 +18,7 @@ from connector.http.session import ConnectTo, TransportSettings, new_session
 CLI = [sys.executable, "-m", "connector"]
 
 
-def test_demo_summarises_the_org_through_both_clients_as_json(tmp_path: Path) -> None:
+def test_demo_pulls_every_stream_then_an_idle_pull_reads_nothing(tmp_path: Path) -> None:
     out = subprocess.run(
         [*CLI, "demo", "--json"],
         capture_output=True,
@@ -27,13 +27,16 @@ def test_demo_summarises_the_org_through_both_clients_as_json(tmp_path: Path) ->
         cwd=tmp_path,
         check=True,
     )
-    summary = json.loads(out.stdout)
-    assert summary["salesforce_instance"] == "demo.my.salesforce.com"
-    assert summary["salesforce_counts"]["Account"] >= 40
-    assert summary["customers"] > 0
-    assert summary["zendesk_counts"]["tickets"] > 0
-    assert {s["rule"] for s in summary["stories"]} >= {"support_risk", "bug_risk"}
-    assert re.fullmatch(r"\d+/\d+", summary["api_usage"])
+    result = json.loads(out.stdout)
+    first = {s["stream"]: s for s in result["first"]["streams"]}
+    assert result["first"]["status"] == "completed"
+    assert first["account"]["records"] >= 40
+    assert first["zendesk_ticket"]["records"] > 0
+    assert all(s["status"] == "completed" for s in first.values())
+    assert result["second"]["records"] == 0
+    assert result["second"]["api_calls"] == len(result["second"]["streams"])
+    assert result["stories"] > 0
+    assert (tmp_path / ".cs-connector" / "demo.db").exists()
 
 
 def test_demo_prints_a_table_for_people(tmp_path: Path) -> None:
@@ -46,8 +49,8 @@ def test_demo_prints_a_table_for_people(tmp_path: Path) -> None:
         check=True,
         env={**os.environ, "COLUMNS": "160"},
     )
-    assert "Story accounts" in out.stdout
-    assert "Salesforce" in out.stdout and "Zendesk" in out.stdout
+    assert "First pull into" in out.stdout
+    assert "Second pull, nothing changed: 0 records" in out.stdout
 
 
 def test_bad_scale_is_one_line_and_exit_2(tmp_path: Path) -> None:
