@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     transport: TransportConfig = TransportConfig()
     pull: PullSettings = PullSettings()
     mappings_dir: Path = Path("mappings")
+    # Owners by email, resolved to active CRM users at start (RULES.md "Owners").
+    owners: dict[str, str] = {}
 
     @classmethod
     def settings_customise_sources(

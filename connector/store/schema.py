@@ -174,3 +174,35 @@ record_errors = Table(
     Index(None, "stream", "record_id"),
     Index(None, "run_id"),
 )
+
+desired_outputs = Table(
+    "desired_outputs",
+    metadata,
+    Column("key", text_c(), primary_key=True),
+    Column("rule", text_c(), nullable=False),
+    Column("object", text_c(), nullable=False),
+    Column("account_id", text_c()),
+    Column("owner_id", text_c()),
+    Column("due_date", Date),
+    Column("parent_key", text_c()),
+    Column("fields", json_type(), nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("run_id", BigInteger),
+    Column("evaluated_at", UtcDateTime(), nullable=False),
+    Index(None, "rule"),
+    Index(None, "account_id"),
+)
+
+persona_state = Table(
+    "persona_state",
+    metadata,
+    Column("contact_id", text_c(), primary_key=True),
+    Column("account_id", text_c()),
+    Column("computed", text_c()),
+    Column("effective", text_c()),
+    Column("active", Boolean, nullable=False),
+    Column("previous_effective", text_c()),
+    Column("previous_active", Boolean),
+    Column("evaluated_at", UtcDateTime(), nullable=False),
+    Index(None, "account_id"),
+)

@@ -20,7 +20,7 @@ def test_migrations_apply_and_are_idempotent(engine):
     upgrade(engine)
     upgrade(engine)
 
-    assert current_revision(engine) == head_revision() == "0001"
+    assert current_revision(engine) == head_revision() == "0002"
     assert set(inspect(engine).get_table_names()) >= FIXED_TABLES
 
 

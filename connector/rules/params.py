@@ -1,0 +1,194 @@
+"""The rule set's thresholds and cadences: ``mappings/rules.toml`` over RULES.md's defaults.
+
+Every number in RULES.md is a default an admin can change here; a wrong key or type is a
+``file:key`` error before anything runs.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from connector.errors import ConfigError, ConfigErrors
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SupportParams(_Section):
+    volume_threshold: int = Field(default=20, ge=1)
+    volume_days: int = Field(default=30, ge=1)
+    max_age_days: int = Field(default=21, ge=0)
+    priority_hours: int = Field(default=48, ge=0)
+    due_days: int = 2
+
+
+class BugParams(_Section):
+    tags: tuple[str, ...] = ("bug",)
+    min_volume: int = Field(default=5, ge=1)
+    per_license: float = Field(default=0.01, ge=0)
+    max_age_days: int = Field(default=30, ge=0)
+    due_days: int = 2
+
+
+class ProductParams(_Section):
+    tags: tuple[str, ...] = ("feature_request",)
+    days: int = Field(default=90, ge=1)
+    min_count: int = Field(default=3, ge=1)
+    due_days: int = 7
+
+
+class UsageParams(_Section):
+    drop_ratio: float = Field(default=0.70, gt=0, le=1)
+    min_mean: float = Field(default=5, ge=0)
+    weeks_before: int = Field(default=4, ge=1)
+    due_days: int = 5
+
+
+class DeploymentParams(_Section):
+    due_days: int = 14
+    expansion_due_days: int = 30
+
+
+class NpsParams(_Section):
+    kinds: tuple[str, ...] = ()  # empty: every kind
+    relationship_kinds: tuple[str, ...] = ("Relationship",)
+    detractor_days: int = 30
+    detractor_due_days: int = 2
+    gap_days: int = 180
+    gap_end_user_min: int = 30
+    gap_exec_max: int = 0
+    gap_due_days: int = 14
+    survey_days: int = 180
+    survey_due_days: int = 14
+
+
+class RelationshipParams(_Section):
+    sponsor_missing_due_days: int = 14
+    turnover_due_days: int = 7
+
+
+class RiskParams(_Section):
+    update_days: int = 7
+    update_weekday: str = "Wednesday"
+    review_weekday: str = "Friday"
+
+
+class TimelineParams(_Section):
+    days: int = 7
+    due_days: int = 3
+
+
+class CadenceParams(_Section):
+    every_days: int
+    due_days: int
+
+
+class SalesHandoffParams(_Section):
+    days: int = 30
+    new_business_types: tuple[str, ...] = ("New Business",)
+    due_days: int = 7
+
+
+class RenewalParams(_Section):
+    within_days: int = 120
+    renewal_types: tuple[str, ...] = ("Renewal",)
+    due_days: int = 14
+    review_due_days: int = 7
+    email_before_days: int = 90
+
+
+class IvmParams(_Section):
+    onboarding_stages: tuple[str, ...] = ("Welcome", "Deploy")
+    tactical_fields: tuple[str, ...] = (
+        "ivm_kickoff_done",
+        "ivm_integration_live",
+        "ivm_training_done",
+    )
+    pilot_share: float = 0.10
+    users_share: float = 0.80
+    features_green: int = 5
+    due_days: int = 7
+
+
+class ExpansionParams(_Section):
+    catalog: tuple[str, ...] = ("Analytics", "Automation", "Journeys", "Integrations", "Mobile")
+    healthy_features: int = 5
+    healthy_due_days: int = 14
+
+
+class ScorecardParams(_Section):
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "support": 20.0,
+            "bug": 15.0,
+            "deployment": 20.0,
+            "adoption": 20.0,
+            "nps": 15.0,
+            "engagement": 10.0,
+        }
+    )
+    keep_weeks: int = 104
+
+
+class RuleParams(_Section):
+    """Every rule's parameters, with RULES.md's defaults."""
+
+    timezone: str = "UTC"
+    high_touch_segments: tuple[str, ...] = ("Enterprise", "Strategic")
+    # Tracked feature metrics: usage_week column -> the weekly value that counts as green.
+    features: dict[str, float] = Field(
+        default_factory=lambda: {
+            "feature_dashboards": 10.0,
+            "feature_reports": 10.0,
+            "feature_alerts": 10.0,
+            "feature_integrations": 10.0,
+            "feature_automations": 10.0,
+            "feature_mobile": 10.0,
+            "feature_api": 10.0,
+        }
+    )
+    cool_down_days: int = 14
+    cool_down: dict[str, int] = Field(default_factory=dict)  # per rule id
+    disabled: tuple[str, ...] = ()  # rule ids the admin switched off
+    support: SupportParams = SupportParams()
+    bug: BugParams = BugParams()
+    product: ProductParams = ProductParams()
+    usage: UsageParams = UsageParams()
+    deployment: DeploymentParams = DeploymentParams()
+    nps: NpsParams = NpsParams()
+    relationship: RelationshipParams = RelationshipParams()
+    risk: RiskParams = RiskParams()
+    timeline_hygiene: TimelineParams = TimelineParams()
+    exec_checkin: CadenceParams = CadenceParams(every_days=90, due_days=14)
+    ebr: CadenceParams = CadenceParams(every_days=180, due_days=30)
+    sales_handoff: SalesHandoffParams = SalesHandoffParams()
+    renewal: RenewalParams = RenewalParams()
+    ivm: IvmParams = IvmParams()
+    expansion: ExpansionParams = ExpansionParams()
+    scorecard: ScorecardParams = ScorecardParams()
+
+    def cool_down_for(self, rule_id: str) -> int:
+        return self.cool_down.get(rule_id, self.cool_down_days)
+
+
+def load_params(path: Path, origin: str | None = None) -> RuleParams:
+    """``rules.toml`` (absent: every default); problems as ``file:key: reason``, all at once."""
+    name = origin or str(path)
+    if not path.is_file():
+        return RuleParams()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigErrors([ConfigError(name, "", f"not valid TOML: {exc}")]) from None
+    try:
+        return RuleParams.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            ConfigError(name, ".".join(str(p) for p in e["loc"]), e["msg"].lower())
+            for e in exc.errors()
+        ]
+        raise ConfigErrors(problems) from None

@@ -1,0 +1,274 @@
+"""``persona_assignment`` and the persona machinery other rules rely on (RULES.md, personas).
+
+Personas are computed in Python (SQL regular-expression dialects differ) over one set-based
+fetch: every customer contact with its title, its CRM persona and, per role rule of
+``mappings/personas.toml``, the contact role that matches it (whole values, any case). The
+evaluate shell stores the result in ``persona_state``; the other rules read the effective persona
+there.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    not_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.sql.elements import ColumnElement
+
+from connector.errors import ConfigError, ConfigErrors
+from connector.rules.model import DesiredOutput, RuleContext
+from connector.rules.scope import customers
+from connector.rules.sqlfn import is_true
+
+EXECUTIVE = ("Executive Sponsor", "Big Boss")  # RULES.md: the executive personas
+END_USER = "End User"
+BIG_BOSS_TITLE = (
+    r"\b(ceo|cto|cfo|coo|cio|cmo|cro|cpo|cdo|cco|ciso|chief\b.*\bofficer)\b"
+    r"|(?<!vice )\bpresident\b|\b(co-?)?founder\b"
+)
+ADMIN_TITLE = r"\badmin(istrator)?\b"
+
+
+# -- the persona mapping ----------------------------------------------------------------------
+class PersonaRule(BaseModel):
+    """One ordered rule: a role list or a title pattern, and the persona it gives."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    persona: str = Field(min_length=1)
+    roles: tuple[str, ...] = ()
+    title: str | None = None
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> PersonaRule:
+        if bool(self.roles) == (self.title is not None):
+            raise ValueError("give either roles or title")
+        if self.title is not None:
+            try:
+                re.compile(self.title, re.IGNORECASE)
+            except re.error as exc:
+                raise ValueError(f"title is not a valid regular expression: {exc}") from None
+        return self
+
+
+class PersonaConfig(BaseModel):
+    """``mappings/personas.toml``: the rules in order, and the persona when none matches."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    default: str = Field(default=END_USER, min_length=1)
+    rule: tuple[PersonaRule, ...] = (
+        PersonaRule(
+            persona="Executive Sponsor",
+            roles=("Executive Sponsor", "Economic Buyer", "Decision Maker"),
+        ),
+        PersonaRule(persona="Big Boss", title=BIG_BOSS_TITLE),
+        PersonaRule(persona="Admin", title=ADMIN_TITLE),
+        PersonaRule(persona="Adoption Champion", roles=("Champion",)),
+    )
+
+
+def load_personas(path: Path, origin: str | None = None) -> PersonaConfig:
+    """``personas.toml`` (absent: RULES.md's rules); problems as ``file:key: reason``."""
+    name = origin or str(path)
+    if not path.is_file():
+        return PersonaConfig()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigErrors([ConfigError(name, "", f"not valid TOML: {exc}")]) from None
+    try:
+        return PersonaConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigErrors(
+            [
+                ConfigError(
+                    name, ".".join(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, ")
+                )
+                for e in exc.errors()
+            ]
+        ) from None
+
+
+def personas_for(ctx: RuleContext) -> PersonaConfig:
+    """The persona mapping next to the templates (``mappings/personas.toml``)."""
+    path = ctx.templates.folder.parent / "personas.toml"
+    stamp = path.stat().st_mtime_ns if path.is_file() else 0
+    return _load_cached(path, stamp)
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: Path, stamp: int) -> PersonaConfig:
+    return load_personas(path, f"mappings/{path.name}")
+
+
+@lru_cache(maxsize=64)
+def _pattern(text: str) -> re.Pattern[str]:
+    return re.compile(text, re.IGNORECASE)
+
+
+# -- SQL pieces -------------------------------------------------------------------------------
+def column(table: Any, name: str) -> ColumnElement[Any]:
+    """A mapped column, or null when the admin left it unmapped."""
+    return table.c[name] if name in table.c else literal(None, String)
+
+
+def contact_active(contact: Any) -> ColumnElement[bool]:
+    """Not deleted, and the mapped inactive condition does not hold (RULES.md)."""
+    if "inactive" in contact.c:
+        return and_(not_(contact.c.deleted), not_(is_true(contact.c.inactive)))
+    return and_(not_(contact.c.deleted))
+
+
+def _roles(ctx: RuleContext) -> Any:
+    """Every (contact, role) of the mapped role sources: any opportunity or account, any age."""
+    parts = [
+        select(t.c.contact_id.label("contact_id"), t.c.role.label("role")).where(
+            not_(t.c.deleted), t.c.role.is_not(None)
+        )
+        for name in ("opportunity_contact_role", "account_contact_role")
+        if ctx.tables.has(name, ("contact_id", "role"))
+        for t in [getattr(ctx.tables, name)]
+    ]
+    if not parts:
+        return None
+    return union_all(*parts).subquery("contact_roles")
+
+
+def contacts_with_roles(ctx: RuleContext, config: PersonaConfig) -> Select[Any]:
+    """Customers' contacts (not deleted): title, CRM persona, active, and ``role_<i>``: a role
+    matching role rule ``i`` (null when none does)."""
+    con = ctx.tables.contact
+    c = customers(ctx)
+    roles = _roles(ctx)
+    role_columns = []
+    for i, rule in enumerate(config.rule):
+        if not rule.roles:
+            continue
+        if roles is None:
+            role_columns.append(literal(None, String).label(f"role_{i}"))
+            continue
+        wanted = sorted({r.strip().lower() for r in rule.roles})
+        match = func.lower(func.trim(roles.c.role)).in_(wanted)
+        role_columns.append(func.min(case((match, roles.c.role))).label(f"role_{i}"))
+    base = c.join(con, con.c.account_id == c.c.account_id)
+    if roles is not None:
+        base = base.outerjoin(roles, roles.c.contact_id == con.c.id)
+    mapped = [con.c[n] for n in ("name", "title", "persona", "inactive") if n in con.c]
+    return (
+        select(
+            con.c.id.label("contact_id"),
+            c.c.account_id,
+            column(con, "name").label("contact_name"),
+            column(con, "title").label("title"),
+            column(con, "persona").label("crm_value"),
+            contact_active(con).label("active"),
+            *role_columns,
+        )
+        .select_from(base)
+        .where(not_(con.c.deleted))
+        .group_by(con.c.id, c.c.account_id, con.c.deleted, *mapped)
+    )
+
+
+# -- Python: the ordered rules ----------------------------------------------------------------
+def classify(row: RowMapping, config: PersonaConfig) -> tuple[str, str]:
+    """The persona of a contact row and why (first matching rule wins)."""
+    title = row["title"] or ""
+    for i, rule in enumerate(config.rule):
+        if rule.roles:
+            role = row.get(f"role_{i}")
+            if role is not None:
+                return rule.persona, (
+                    f"role '{role.strip()}' (one of {', '.join(rule.roles)}) -> {rule.persona}"
+                )
+        elif rule.title is not None and _pattern(rule.title).search(title):
+            return rule.persona, f"title '{title}' matches the {rule.persona} pattern"
+    return config.default, (f"no role or title rule matches (title '{title}') -> {config.default}")
+
+
+def effective_persona(crm_value: str | None, last_written: str | None, computed: str) -> str:
+    """A person's CRM value (non-blank, not what the connector last wrote), else computed."""
+    crm = (crm_value or "").strip()
+    if crm and crm != (last_written or "").strip():
+        return crm
+    return computed
+
+
+@dataclass(frozen=True)
+class PersonaRow:
+    """One customer contact's persona this cycle."""
+
+    contact_id: str
+    account_id: str
+    computed: str
+    crm_value: str | None
+    active: bool
+
+
+def compute_personas(conn: Connection, ctx: RuleContext) -> list[PersonaRow]:
+    """Every (not deleted) customer contact's computed persona, from one fetch."""
+    config = personas_for(ctx)
+    rows = conn.execute(contacts_with_roles(ctx, config)).mappings()
+    return [
+        PersonaRow(
+            r["contact_id"],
+            r["account_id"],
+            classify(r, config)[0],
+            r["crm_value"],
+            bool(r["active"]),
+        )
+        for r in rows
+    ]
+
+
+# -- the rule ---------------------------------------------------------------------------------
+class PersonaAssignment:
+    """The computed persona of every customer contact; reconcile writes it only where the CRM
+    field is blank or still holds the connector's last value."""
+
+    id = "persona_assignment"
+    family = "persona"
+    requires = {"contact": ("account_id", "title", "persona")}
+
+    def select(self, ctx: RuleContext, account_id: str | None = None) -> Select[Any]:
+        query = contacts_with_roles(ctx, personas_for(ctx)).add_columns(true().label("fires"))
+        if account_id is not None:
+            return query.where(ctx.tables.contact.c.account_id == account_id)
+        return query
+
+    def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
+        if not row["fires"]:
+            return []
+        persona, why = classify(row, personas_for(ctx))
+        contact = row["contact_id"]
+        evidence = f"{row['contact_name'] or contact} ({contact}): {why}"
+        return [
+            DesiredOutput(
+                f"{self.id}:{contact}",
+                self.id,
+                "persona",
+                row["account_id"],
+                fields={"persona": persona, "contact_id": contact},
+                evidence=evidence,
+            )
+        ]
+
+
+RULES = [PersonaAssignment()]

@@ -1,0 +1,213 @@
+"""Shared, set-based building blocks: customers with their owners, tickets with their account,
+the last activity per account, and date boundaries computed once from the evaluation instant.
+
+Every boundary is a bound parameter computed in Python from ``now``/``today``, so the SQL stays
+portable and RULES.md's readings ("older than" strict, "in the last" inclusive) live here once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
+
+from connector.rules.model import RuleContext
+from connector.rules.sqlfn import is_true, json_has_any, local_date
+
+OPEN_STATUSES = ("new", "open", "pending", "hold")
+HIGH_PRIORITIES = ("high", "urgent")
+
+
+# -- time -------------------------------------------------------------------------------------
+def days_before(ctx: RuleContext, days: int) -> date:
+    """``today - days``: "in the last N days" is ``date >= days_before(N)`` (and ``<= today``)."""
+    return ctx.today - timedelta(days=days)
+
+
+def instant_before(ctx: RuleContext, **delta: float) -> datetime:
+    """``now - delta``: "older than X" is ``timestamp < instant_before(X)`` (strict)."""
+    return ctx.now - timedelta(**delta)
+
+
+def week_monday(day: date, weeks_back: int = 0) -> date:
+    """The Monday of ``day``'s ISO week, ``weeks_back`` weeks earlier."""
+    return day - timedelta(days=day.weekday(), weeks=weeks_back)
+
+
+def iso_week(day: date) -> str:
+    """``2026-W44``: the ISO year and week."""
+    return day.strftime("%G-W%V")
+
+
+def half_year(day: date) -> str:
+    """``2026-H1`` / ``2026-H2``."""
+    return f"{day.year}-H{1 if day.month <= 6 else 2}"
+
+
+def due(ctx: RuleContext, days: int) -> date:
+    """today + days; a due date in the past is today."""
+    return max(ctx.today, ctx.today + timedelta(days=days))
+
+
+def next_weekday(ctx: RuleContext, weekday_name: str) -> date:
+    """The next such weekday, today if today is one."""
+    names = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    target = names.index(weekday_name.lower())
+    return ctx.today + timedelta(days=(target - ctx.today.weekday()) % 7)
+
+
+def offset_minutes(ctx: RuleContext) -> int:
+    offset = ctx.now.astimezone(_zone(ctx)).utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0
+
+
+def to_local_date(ctx: RuleContext, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return local_date(column, ctx.params.timezone, offset_minutes(ctx))
+
+
+def _zone(ctx: RuleContext) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(ctx.params.timezone)
+
+
+# -- customers and owners ---------------------------------------------------------------------
+def customers(ctx: RuleContext) -> Subquery:
+    """Customer accounts (the mapped filter), with the owners rules assign.
+
+    ``csm_owner``: the CSM when active, else the account owner (AE), else ``owners.fallback``;
+    ``ae_owner``: the account owner when active, else the fallback; ``high_touch`` by segment.
+    """
+    t = ctx.tables
+    a = t.account
+    csm = t.user.alias("csm_user")
+    ae = t.user.alias("ae_user")
+    fallback = literal(ctx.owners["fallback"], String)
+    csm_ok = and_(is_true(csm.c.active), not_(csm.c.deleted))
+    ae_ok = and_(is_true(ae.c.active), not_(ae.c.deleted))
+    segment = a.c.segment if "segment" in a.c else literal(None, String)
+    high_touch = (
+        segment.in_(ctx.params.high_touch_segments) if ctx.params.high_touch_segments else false()
+    )
+    filter_column, values = ctx.customer_filter
+    query = (
+        select(
+            a.c.id.label("account_id"),
+            a.c.name.label("account_name"),
+            a.c.owner_id.label("ae_id"),
+            case((csm_ok, a.c.csm_id), (ae_ok, a.c.owner_id), else_=fallback).label("csm_owner"),
+            case((ae_ok, a.c.owner_id), else_=fallback).label("ae_owner"),
+            high_touch.label("high_touch"),
+        )
+        .select_from(
+            a.outerjoin(csm, csm.c.id == a.c.csm_id).outerjoin(ae, ae.c.id == a.c.owner_id)
+        )
+        .where(not_(a.c.deleted), a.c[filter_column].in_(values))
+    )
+    return query.subquery("customers")
+
+
+def active_user(ctx: RuleContext, user_id: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``user_id`` when that user is active, else ``owners.fallback`` (a correlated lookup)."""
+    u = ctx.tables.user
+    active = select(u.c.id).where(u.c.id == user_id, is_true(u.c.active), not_(u.c.deleted))
+    return func.coalesce(active.scalar_subquery(), literal(ctx.owners["fallback"], String))
+
+
+# -- tickets ----------------------------------------------------------------------------------
+def account_tickets(ctx: RuleContext) -> Subquery:
+    """Customers' Zendesk tickets (not deleted) with the classifications RULES.md uses."""
+    t = ctx.tables
+    tk, org = t.zendesk_ticket, t.zendesk_organization
+    c = customers(ctx)
+    is_bug = json_has_any(tk.c.tags, ctx.params.bug.tags)
+    is_product = json_has_any(tk.c.tags, ctx.params.product.tags)
+    not_task = or_(tk.c.type.is_(None), tk.c.type != "task")
+    query = (
+        select(
+            tk.c.id.label("ticket_id"),
+            c.c.account_id,
+            tk.c.status,
+            tk.c.priority,
+            tk.c.type,
+            tk.c.created_at,
+            is_bug.label("is_bug"),
+            is_product.label("is_product"),
+            and_(not_(is_bug), not_(is_product), not_task).label("is_support"),
+            tk.c.status.in_(OPEN_STATUSES).label("is_open"),
+            tk.c.priority.in_(HIGH_PRIORITIES).label("is_high"),
+        )
+        .select_from(
+            tk.join(org, org.c.id == tk.c.organization_id).join(
+                c, c.c.account_id == org.c.account_id
+            )
+        )
+        .where(not_(tk.c.deleted), tk.c.status != "deleted")
+    )
+    return query.subquery("account_tickets")
+
+
+# -- activity ---------------------------------------------------------------------------------
+def last_activity(ctx: RuleContext) -> Subquery:
+    """Per customer account, the date of its latest activity (RULES.md "Activity").
+
+    Completed tasks dated on or before today, events that have started, and timeline entries,
+    related to the account directly, through its opportunities or through its contacts — never
+    the connector's own records (they carry a sync key).
+    """
+    t = ctx.tables
+    c = customers(ctx)
+    task_date = func.coalesce(t.task.c.activity_date, to_local_date(ctx, t.task.c.created_at))
+    event_date = to_local_date(ctx, t.event.c.start_at)
+    tasks = _related(
+        ctx, t.task, task_date, and_(is_true(t.task.c.is_closed), task_date <= ctx.today)
+    )
+    events = _related(ctx, t.event, event_date, t.event.c.start_at <= ctx.now)
+    te = t.cs_timeline_entry
+    entries = select(te.c.account_id.label("account_id"), te.c.entry_date.label("day")).where(
+        not_(te.c.deleted), te.c.sync_key.is_(None), te.c.entry_date <= ctx.today
+    )
+    everything = union_all(*tasks, *events, entries).subquery("activity")
+    return (
+        select(c.c.account_id, func.max(everything.c.day).label("last_day"))
+        .select_from(c.outerjoin(everything, everything.c.account_id == c.c.account_id))
+        .group_by(c.c.account_id)
+        .subquery("last_activity")
+    )
+
+
+def _related(
+    ctx: RuleContext, table: Any, day: ColumnElement[Any], condition: ColumnElement[bool]
+) -> list[Select[Any]]:
+    """The activity rows of ``table`` linked to an account directly, by opportunity, by contact."""
+    t = ctx.tables
+    own = and_(not_(table.c.deleted), table.c.sync_key.is_(None), condition)
+    direct = select(table.c.what_id.label("account_id"), day.label("day")).where(own)
+    opp = t.opportunity
+    via_opp = (
+        select(opp.c.account_id.label("account_id"), day.label("day"))
+        .select_from(table.join(opp, opp.c.id == table.c.what_id))
+        .where(own)
+    )
+    con = t.contact
+    via_contact = (
+        select(con.c.account_id.label("account_id"), day.label("day"))
+        .select_from(table.join(con, con.c.id == table.c.who_id))
+        .where(own)
+    )
+    return [direct, via_opp, via_contact]
