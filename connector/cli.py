@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -98,6 +98,86 @@ def pull(
         raise typer.Exit(1)
 
 
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Evaluation instant, ISO 8601; a bare date is 00:00 in rules.timezone."
+    ),
+]
+
+
+def _rule_context(deps: Any, as_of: str | None) -> Any:
+    """The rule context for ``deps``: rules.toml, owners, templates, the evaluation instant."""
+    from connector.evaluate import build_context, parse_as_of
+    from connector.rules.params import load_params
+
+    mappings_dir = deps.settings.mappings_dir
+    params = load_params(mappings_dir / "rules.toml", "mappings/rules.toml")
+    now = parse_as_of(as_of, params.timezone)
+    return build_context(
+        deps.engine,
+        deps.specs,
+        deps.mappings,
+        params,
+        deps.settings.owners,
+        now,
+        mappings_dir / "templates",
+    )
+
+
+@app.command()
+def evaluate(config: ConfigPath = None, as_of: AsOf = None, json_out: JsonOut = False) -> None:
+    """Run the CS rule set on the local store and store the desired outputs."""
+    from connector.bootstrap import bootstrap
+    from connector.config import load_settings
+    from connector.evaluate import evaluate as run_evaluate
+    from connector.rules import all_rules
+
+    deps = _user_errors(lambda: bootstrap(load_settings(config)))
+    ctx = _user_errors(lambda: _rule_context(deps, as_of))
+    report, _ = _user_errors(lambda: run_evaluate(deps.engine, ctx, all_rules()))
+    if json_out:
+        print(
+            json.dumps(
+                {
+                    "now": report.now.isoformat(),
+                    "outputs": report.outputs,
+                    "disabled": report.disabled,
+                    "seconds": report.seconds,
+                },
+                indent=2,
+            )
+        )
+        return
+    from connector.console import evaluation_table
+
+    console.print(evaluation_table(report))
+
+
+@app.command()
+def explain(
+    account: Annotated[str, typer.Argument(help="Account id (15 or 18 characters) or name.")],
+    config: ConfigPath = None,
+    as_of: AsOf = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Every rule for one account: fired or silent, the figures, the outputs it would produce."""
+    from connector.bootstrap import bootstrap
+    from connector.config import load_settings
+    from connector.explain import explain as run_explain
+    from connector.rules import all_rules
+
+    deps = _user_errors(lambda: bootstrap(load_settings(config)))
+    ctx = _user_errors(lambda: _rule_context(deps, as_of))
+    result = _user_errors(lambda: run_explain(deps.engine, ctx, all_rules(), account))
+    if json_out:
+        print(json.dumps(asdict(result), indent=2, default=str))
+        return
+    from connector.console import explanation
+
+    explanation(result)
+
+
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigPath = None) -> None:
     """Apply the store's migrations (the pull also does this on start)."""
@@ -147,12 +227,25 @@ def sandbox(
         ".cs-connector/sandbox"
     ),
     seed: Annotated[int, typer.Option(help="Seed of the demo org generator.")] = 42,
+    zendesk_export_limit: Annotated[
+        int,
+        typer.Option(min=0, help="Zendesk incremental exports: requests a minute (0 = off)."),
+    ] = 10,
+    zendesk_limit: Annotated[
+        int, typer.Option(min=0, help="Zendesk account-wide requests a minute (0 = off).")
+    ] = 700,
 ) -> None:
     """Run the Salesforce + Zendesk sandbox in the foreground until Ctrl-C."""
     from connector.sandbox.server import Sandbox
     from connector.sandbox.state import SandboxConfig
 
-    config = SandboxConfig(scale=_check_scale(scale), seed=seed, workdir=workdir.resolve())
+    config = SandboxConfig(
+        scale=_check_scale(scale),
+        seed=seed,
+        workdir=workdir.resolve(),
+        zendesk_incremental_per_min=zendesk_export_limit,
+        zendesk_per_min=zendesk_limit,
+    )
     with console.status(f"Generating the scale {config.scale} demo org..."):
         server = Sandbox(config, port=port).start()
     _print_sandbox_help(server)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -71,3 +72,37 @@ def pull_table(report: PullReport, title: str) -> Table:
             status,
         )
     return table
+
+
+def evaluation_table(report: Any) -> Table:
+    """Outputs per rule, and the rules disabled with the inputs they miss."""
+    table = Table(
+        title=f"Evaluated at {report.now.isoformat()} in {report.seconds:.2f} s: "
+        f"{report.total} desired outputs"
+    )
+    table.add_column("rule")
+    table.add_column("outputs", justify="right")
+    for rule, n in sorted(report.outputs.items()):
+        table.add_row(rule, str(n))
+    for rule, missing in sorted(report.disabled.items()):
+        table.add_row(f"[dim]{rule}[/dim]", f"disabled: {', '.join(missing)}")
+    return table
+
+
+def explanation(result: Any) -> None:
+    """One account, rule by rule, with the figures that decided."""
+    console.print(f"[bold]{result.account_name}[/bold] ({result.account_id})")
+    if result.overrides:
+        shown = ", ".join(f"{k} = {v}" for k, v in result.overrides.items())
+        console.print(f"Per-account overrides: {shown}")
+    for r in result.rules:
+        if r.disabled:
+            console.print(f"[dim]- {r.rule}: disabled (unmapped {r.disabled})[/dim]")
+            continue
+        mark = "[red]FIRES[/red]" if r.fires else "[green]silent[/green]"
+        console.print(f"- {r.rule}: {mark}")
+        if r.evidence:
+            for line in r.evidence.splitlines():
+                console.print(f"    {line}", markup=False, highlight=False)
+        for key in r.outputs:
+            console.print(f"    -> {key}", markup=False, highlight=False)

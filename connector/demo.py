@@ -15,6 +15,13 @@ from connector.config import Settings
 from connector.sandbox.server import Sandbox
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
+DEMO_OWNERS = {
+    "support_manager": "support.manager@demo.cs-connector.dev",
+    "cco": "cco@demo.cs-connector.dev",
+    "vp_cs": "vp.cs@demo.cs-connector.dev",
+    "product_manager": "product.manager@demo.cs-connector.dev",
+    "fallback": "cs.ops@demo.cs-connector.dev",
+}
 
 
 def default_mappings_dir() -> Path:
@@ -51,6 +58,7 @@ def sandbox_settings(
                 "connect_to_ca": str(sandbox.ca_path),
             },
             "mappings_dir": str(mappings_dir or default_mappings_dir()),
+            "owners": DEMO_OWNERS,
         }
     )
 
