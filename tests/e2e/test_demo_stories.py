@@ -20,8 +20,8 @@ from connector.rules.params import load_params
 
 
 @pytest.fixture
-def deps(sandbox, tmp_path) -> Iterator[Deps]:
-    made = bootstrap(sandbox_settings(sandbox, f"sqlite:///{tmp_path / 'store.db'}"))
+def deps(sandbox, store_url) -> Iterator[Deps]:
+    made = bootstrap(sandbox_settings(sandbox, store_url))
     yield made
     made.engine.dispose()
 
