@@ -28,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 ConfigPath = Annotated[
     Path | None, typer.Option("--config", help="Settings file (default: ./config.toml if present).")
@@ -178,6 +178,29 @@ def explain(
     explanation(result)
 
 
+@app.command()
+def check(config: ConfigPath = None, json_out: JsonOut = False) -> None:
+    """Check config, mappings, rules.toml, personas.toml and templates; list every problem."""
+    from connector.check import run_check
+
+    report = run_check(config)
+    if json_out:
+        print(json.dumps(asdict(report), indent=2))
+    else:
+        for line in report.problems:
+            err.print(line, markup=False, highlight=False)
+        for rule, missing in sorted(report.disabled_rules.items()):
+            console.print(
+                f"rule {rule} disabled: unmapped {', '.join(missing)}",
+                markup=False,
+                highlight=False,
+            )
+        if report.ok:
+            console.print("No problems found.")
+    if not report.ok:
+        raise typer.Exit(2)
+
+
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigPath = None) -> None:
     """Apply the store's migrations (the pull also does this on start)."""
@@ -320,6 +343,14 @@ def demo(
                 deps.engine, deps.sources, deps.specs, clock=deps.clock, progress=progress
             )
         second = run_pull(deps.engine, deps.sources, deps.specs, clock=deps.clock)
+        from connector.evaluate import evaluate as run_evaluate
+        from connector.rules import all_rules
+
+        ctx = _user_errors(lambda: _rule_context(deps, None))
+        evaluation, _ = _user_errors(lambda: run_evaluate(deps.engine, ctx, all_rules()))
+        from connector.explain import explain as run_explain
+
+        example = _user_errors(lambda: run_explain(deps.engine, ctx, all_rules(), EXAMPLE))
         stories = len(server.state.demo.stories) if server.state.demo else 0
     finally:
         server.stop()
@@ -331,6 +362,11 @@ def demo(
                     "stories": stories,
                     "first": _report_dict(first),
                     "second": _report_dict(second),
+                    "evaluate": {
+                        "outputs": evaluation.outputs,
+                        "seconds": evaluation.seconds,
+                        "disabled": evaluation.disabled,
+                    },
                 },
                 indent=2,
             )
@@ -341,10 +377,18 @@ def demo(
         f"Second pull, nothing changed: {second.records} records, "
         f"{second.api_calls} API calls for {len(second.streams)} streams."
     )
+    from connector.console import evaluation_table, explanation
+
+    console.print(evaluation_table(evaluation))
+    console.print(f"\nWhy an account got its outputs (cs-connector explain {EXAMPLE!r}):")
+    explanation(example, only_firing=True)
     console.print(
         f"{stories} story accounts, one per rule and neighbour: docs/demo-org.md. "
         f"Inspect the store: sqlite3 {store} '.tables'"
     )
+
+
+EXAMPLE = "Northwind Traders"  # a story account of the demo org (docs/demo-org.md)
 
 
 def _report_dict(report: object) -> dict[str, object]:

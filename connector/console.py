@@ -15,7 +15,7 @@ from connector.pull import Progress as PullProgress
 from connector.pull import PullReport
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager
@@ -89,13 +89,15 @@ def evaluation_table(report: Any) -> Table:
     return table
 
 
-def explanation(result: Any) -> None:
+def explanation(result: Any, only_firing: bool = False) -> None:
     """One account, rule by rule, with the figures that decided."""
     console.print(f"[bold]{result.account_name}[/bold] ({result.account_id})")
     if result.overrides:
         shown = ", ".join(f"{k} = {v}" for k, v in result.overrides.items())
         console.print(f"Per-account overrides: {shown}")
     for r in result.rules:
+        if only_firing and not r.outputs:
+            continue
         if r.disabled:
             console.print(f"[dim]- {r.rule}: disabled (unmapped {r.disabled})[/dim]")
             continue

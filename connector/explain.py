@@ -69,7 +69,7 @@ def explain(engine: Engine, ctx: RuleContext, rules: Sequence[Rule], account: st
             for row in rows:
                 verdict.figures.append({k: _plain(v) for k, v in row.items()})
                 outputs = rule.decide(row, ctx)
-                verdict.outputs.extend(o.key for o in outputs)
+                verdict.outputs.extend(f"{o.object}: {o.key}" for o in outputs)
                 evidence = getattr(rule, "evidence", None)
                 if callable(evidence):
                     verdict.evidence = "\n".join(

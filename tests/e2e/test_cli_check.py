@@ -1,0 +1,87 @@
+"""`cs-connector check`: every problem an admin made, each as file:key, in one pass."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from sandbox_config import write_config
+
+from connector.demo import default_mappings_dir
+
+CLI = [sys.executable, "-m", "connector"]
+
+
+def _mappings(tmp_path: Path) -> Path:
+    copy = tmp_path / "mappings"
+    shutil.copytree(default_mappings_dir(), copy)
+    return copy
+
+
+def _check(config: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, "check", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_a_sound_setup_has_no_problems(tmp_path, sandbox) -> None:
+    config, env = write_config(
+        tmp_path, sandbox, f"sqlite:///{tmp_path / 's.db'}", mappings=_mappings(tmp_path)
+    )
+    out = _check(config, env)
+    assert out.returncode == 0, out.stderr
+    assert "No problems found." in out.stdout
+
+
+def test_five_different_mistakes_are_all_reported_with_file_and_key(tmp_path, sandbox) -> None:
+    mappings = _mappings(tmp_path)
+    config, env = write_config(
+        tmp_path, sandbox, f"sqlite:///{tmp_path / 's.db'}", mappings=mappings
+    )
+    config.write_text(
+        config.read_text()
+        .replace("page_size = 2000", 'page_size = "lots"')
+        .replace('cco = "cco@demo.cs-connector.dev"\n', "")
+    )
+    contact = mappings / "salesforce" / "contact.toml"
+    contact.write_text(
+        contact.read_text().replace(
+            'Title = "title"', 'Title = { column = "title", transform = "shout" }'
+        )
+    )
+    (mappings / "rules.toml").write_text("[support]\nvolume_treshold = 10\n")
+    (mappings / "templates" / "ebr_schedule.j2").write_text("Hi {{ account.nmae }}\n")
+
+    out = _check(config, env)
+
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert "Traceback" not in out.stderr
+    assert any(
+        line.startswith(f"{config.name}:pull.page_size") or ":pull.page_size:" in line
+        for line in lines
+    ), lines
+    assert any("contact.toml:fields.Title: unknown transform 'shout'" in line for line in lines), (
+        lines
+    )
+    assert any(line.startswith("mappings/rules.toml:support.volume_treshold") for line in lines)
+    assert any(line.startswith("mappings/templates/ebr_schedule.j2:line 1") for line in lines)
+    assert any("owners.cco" in line for line in lines), lines
+    assert len(lines) == 5, lines
+
+
+def test_a_rule_whose_input_is_unmapped_is_listed_as_disabled(tmp_path, sandbox) -> None:
+    mappings = _mappings(tmp_path)
+    usage = mappings / "salesforce" / "usage_week.toml"
+    usage.write_text("enabled = false\n" + usage.read_text())
+    config, env = write_config(
+        tmp_path, sandbox, f"sqlite:///{tmp_path / 's.db'}", mappings=mappings
+    )
+    out = _check(config, env)
+    assert "rule usage_drop disabled: unmapped usage_week" in out.stdout
