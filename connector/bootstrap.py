@@ -49,6 +49,11 @@ class Deps:
     zendesk_login: ZendeskLogin | None = None
     clock: Clock = utc_now
 
+    def api_usage(self) -> str | None:
+        """The org's daily API allowance as last reported (``Sforce-Limit-Info``): "used/max"."""
+        usage = self.salesforce.api_usage
+        return f"{usage[0]}/{usage[1]}" if usage else None
+
     def secrets(self) -> list[str]:
         """Every secret in play, for redaction and for tests that search logs for them."""
         zendesk = list(self.zendesk_login.secrets()) if self.zendesk_login is not None else []

@@ -79,7 +79,13 @@ def pull(
         raise typer.Exit(2)
     with pull_progress(deps.specs, enabled=not json_out) as progress:
         report = run_pull(
-            deps.engine, deps.sources, deps.specs, clock=deps.clock, full=full, progress=progress
+            deps.engine,
+            deps.sources,
+            deps.specs,
+            clock=deps.clock,
+            full=full,
+            progress=progress,
+            api_usage=deps.api_usage,
         )
     if json_out:
         print(
@@ -87,6 +93,7 @@ def pull(
                 {
                     "run_id": report.run_id,
                     "status": report.status,
+                    "api_usage": report.api_usage,
                     "streams": [asdict(s) for s in report.streams],
                 },
                 indent=2,
@@ -94,6 +101,7 @@ def pull(
         )
     else:
         console.print(pull_table(report, f"Pull #{report.run_id}: {report.status}"))
+        console.print(f"Org API usage after the run: {report.api_usage or 'not reported'}")
     if report.status == "failed":
         raise typer.Exit(1)
 
@@ -199,6 +207,24 @@ def check(config: ConfigPath = None, json_out: JsonOut = False) -> None:
             console.print("No problems found.")
     if not report.ok:
         raise typer.Exit(2)
+
+
+@app.command()
+def sweep(config: ConfigPath = None, json_out: JsonOut = False) -> None:
+    """The Id sweep: mark rows hard-deleted or purged in Salesforce (run it nightly)."""
+    from connector.bootstrap import bootstrap
+    from connector.config import load_settings
+    from connector.pull import sweep_ids
+
+    deps = _user_errors(lambda: bootstrap(load_settings(config)))
+    marked = _user_errors(
+        lambda: sweep_ids(deps.engine, deps.sources, deps.specs, clock=deps.clock)
+    )
+    if json_out:
+        print(json.dumps({"marked_deleted": marked}, indent=2))
+        return
+    for stream, n in marked.items():
+        console.print(f"{stream}: {n} rows gone from the org, marked deleted")
 
 
 @db_app.command("upgrade")

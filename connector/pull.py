@@ -49,6 +49,7 @@ class PullReport:
     run_id: int
     status: RunStatus
     streams: list[StreamResult] = field(default_factory=list)
+    api_usage: str | None = None  # the org's daily allowance after the run: "used/max"
 
     @property
     def records(self) -> int:
@@ -69,6 +70,7 @@ def pull(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     job: str = "pull",
+    api_usage: Callable[[], str | None] = lambda: None,
 ) -> PullReport:
     """Pull every stream in ``specs``; a quota stop ends the run cleanly with state kept."""
     run_start = clock()
@@ -97,6 +99,7 @@ def pull(
             report.status = "stopped"
         elif result.status == "failed" and report.status == "completed":
             report.status = "failed"
+    report.api_usage = api_usage()
     _finish(engine, report, clock)
     return report
 
@@ -185,6 +188,7 @@ def _finish(engine: Engine, report: PullReport, clock: Callable[[], datetime]) -
             ended_at=clock(),
             summary={s.stream: s.records for s in report.streams},
             api_calls=report.api_calls,
+            api_usage=report.api_usage,
         )
         uow.commit()
 

@@ -124,3 +124,15 @@ def test_the_id_sweep_marks_rows_purged_from_the_org(deps, sandbox) -> None:
     )
     assert marked == {"opportunity": 1}
     assert victim in mirror_ids(deps, "opportunity", deleted=True)
+
+
+def test_run_history_keeps_counts_calls_and_the_orgs_api_usage(deps, sandbox) -> None:
+    from connector.store import runs
+
+    report = pull(deps.engine, deps.sources, deps.specs, clock=deps.clock, api_usage=deps.api_usage)
+    with deps.engine.connect() as conn:
+        (run,) = runs.last(conn, "pull", n=1)
+    assert run.status == "completed" and run.api_calls == report.api_calls > 0
+    used, _, limit = (run.api_usage or "").partition("/")
+    assert int(used) > 0 and int(limit) == sandbox.config.api_daily_max
+    assert {s.stream for s in run.streams} == {s.name for s in deps.specs}
