@@ -106,8 +106,10 @@ def build_context(
     owners: Mapping[str, str],
     now: datetime,
     templates_dir: Path,
+    mappings_dir: Path | None = None,
 ) -> RuleContext:
-    """Tables from the specs, owners resolved, today in ``rules.timezone``."""
+    """Tables from the specs, owners resolved, today in ``rules.timezone``; ``mappings_dir``
+    (personas.toml) defaults to the templates' parent, ``mappings/``."""
     tables = Tables({s.name: mirror.table(s) for s in specs})
     customer = mappings.customer_filter
     if customer is None:
@@ -127,6 +129,7 @@ def build_context(
         owners=owner_ids,
         customer_filter=(customer.column, customer.values),
         templates=Templates(templates_dir),
+        mappings_dir=mappings_dir if mappings_dir is not None else templates_dir.parent,
     )
 
 

@@ -11,8 +11,23 @@ import importlib
 from connector.rules.model import Rule
 
 FAMILIES = (
-    "support", "bug", "product", "usage", "deployment", "nps", "relationship", "risk_process",
-    "timeline", "cadence", "sales", "renewal", "ivm", "milestones", "persona", "scorecard",
+    "support",
+    "bug",
+    "product",
+    "usage",
+    "deployment",
+    "nps",
+    "nps_survey",
+    "relationship",
+    "risk_process",
+    "timeline",
+    "cadence",
+    "sales",
+    "renewal",
+    "ivm",
+    "milestones",
+    "persona",
+    "scorecard",
     "get_well",
 )
 

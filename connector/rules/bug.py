@@ -6,7 +6,6 @@ measure reads the same subquery, so the rule and the measure can never disagree.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, Select, and_, case, cast, func, literal, select
@@ -16,19 +15,22 @@ from sqlalchemy.sql.selectable import Subquery
 
 from connector.rules import outputs as out
 from connector.rules.model import DesiredOutput, RuleContext
-from connector.rules.scope import account_tickets, customers, due, instant_before
+from connector.rules.params import exact
+from connector.rules.scope import (
+    TICKET_REQUIRES,
+    account_tickets,
+    customers,
+    due,
+    firing_rows,
+    instant_before,
+)
 from connector.rules.sqlfn import list_agg, split_list
-
-
-def per_license_ratio(ctx: RuleContext) -> Fraction:
-    """``bug.per_license`` as the decimal the admin wrote (0.01 is exactly 1/100, not a float)."""
-    return Fraction(repr(ctx.params.bug.per_license))
 
 
 def computed_threshold(ctx: RuleContext, purchased: ColumnElement[Any]) -> ColumnElement[Any]:
     """max(min_volume, ceil(purchased x per_license)) in exact integer SQL; blank: min_volume."""
     p = ctx.params.bug
-    ratio = per_license_ratio(ctx)
+    ratio = exact(p.per_license)  # 0.01 is exactly 1/100
     scaled = cast(purchased, BigInteger) * ratio.numerator
     # ceil(n / d) for n >= 0 as (n + d - 1) // d; negative n gives <= 0, below min_volume anyway.
     ceiling = (scaled + (ratio.denominator - 1)) // ratio.denominator
@@ -95,56 +97,31 @@ class BugRisk:
     family = "bug"
     requires = {
         "account": ("licenses_purchased", "bug_volume_threshold"),
-        "zendesk_ticket": ("status", "priority", "type", "tags", "created_at", "organization_id"),
-        "zendesk_organization": ("account_id",),
+        **TICKET_REQUIRES,
     }
 
     def select(self, ctx: RuleContext, account_id: str | None = None) -> Select[Any]:
         f = bug_figures(ctx)
         query = select(*f.c, f.c.condition.label("fires"))
-        if account_id is not None:
-            return query.where(f.c.account_id == account_id)
-        return query.where(f.c.condition)
+        return firing_rows(query, f.c.account_id, account_id, f.c.condition)
 
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:
             return []
-        key = f"{self.id}:{row['account_id']}"
         evidence = self.evidence(row, ctx)
-        due_date = due(ctx, ctx.params.bug.due_days)
-        name = row["account_name"]
-        return [
-            out.cta(
-                self.id,
-                key,
-                row["account_id"],
-                name="Bug risk",
-                type="Risk",
-                reason="Bug",
-                priority="High",
-                owner_id=ctx.owners["support_manager"],
-                due_date=due_date,
-                evidence=evidence,
-            ),
-            out.task(
-                self.id,
-                key,
-                "stay-informed",
-                row["account_id"],
-                subject=f"Stay informed: bug risk at {name}",
-                owner_id=row["csm_owner"],
-                due_date=due_date,
-                description=evidence,
-            ),
-            out.zendesk_task(
-                self.id,
-                key,
-                row["account_id"],
-                subject=f"Bug risk: {name}",
-                description=evidence,
-                risk_type="bug",
-            ),
-        ]
+        return out.ticket_risk(
+            self.id,
+            row,
+            name="Bug risk",
+            reason="Bug",
+            priority="High",
+            owner_id=ctx.owners["support_manager"],
+            due_date=due(ctx, ctx.params.bug.due_days),
+            evidence=evidence,
+            watch="bug risk",
+            watch_description=evidence,
+            zendesk_type="bug",
+        )
 
     def evidence(self, row: RowMapping, ctx: RuleContext) -> str:
         """The open-bug count against the threshold (and how it was set), and the old bugs."""

@@ -9,22 +9,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, not_, or_, select
+from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
 from connector.rules import outputs as out
 from connector.rules.model import DesiredOutput, RuleContext
-from connector.rules.scope import customers, days_before, due
-from connector.rules.sqlfn import is_true
+from connector.rules.persona import EXECUTIVE
+from connector.rules.scope import customers, days_before, due, firing_rows, renewal_field, user_name
+from connector.rules.sqlfn import byte_order, is_true
 from connector.store.schema import persona_state
 
-EXEC_PERSONAS = ("Executive Sponsor", "Big Boss")  # in order of preference
 NO_ADDRESSEE = "No active Executive Sponsor or Big Boss on the account"
 
 
-# -- shared by the lifecycle rules (sales.py and renewal.py import these) ---------------------
+# -- shared by the lifecycle rules (sales.py imports it) ----------------------------------------
 def latest_milestone(
     ctx: RuleContext, milestone_type: str, *, until: date | None = None
 ) -> Subquery:
@@ -36,22 +36,6 @@ def latest_milestone(
     if until is not None:
         query = query.where(m.c.milestone_date <= until)
     return query.group_by(m.c.account_id).subquery(f"latest_{milestone_type.replace(' ', '_')}")
-
-
-def user_name(ctx: RuleContext, user_id: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The name of a user (a correlated lookup), for templates."""
-    u = ctx.tables.user
-    return select(u.c.name).where(u.c.id == user_id).scalar_subquery()
-
-
-def renewal_field(ctx: RuleContext) -> ColumnElement[Any]:
-    """The account's mapped renewal date, or null when the mapping leaves it out."""
-    a = ctx.tables.account
-    return a.c.renewal_date if "renewal_date" in a.c else literal(None)
-
-
-def iso(day: date | None) -> str:
-    return day.isoformat() if day is not None else ""
 
 
 def _cadence(
@@ -80,24 +64,65 @@ def _cadence(
 
 def _filtered(query: Select[Any], account_id: str | None) -> Select[Any]:
     sub = query.subquery("cadence")
-    if account_id is not None:
-        return select(sub).where(sub.c.account_id == account_id)
-    return select(sub).where(is_true(sub.c.fires))
+    return firing_rows(select(sub), sub.c.account_id, account_id, is_true(sub.c.fires))
 
 
 def _cadence_evidence(row: RowMapping, milestone_type: str, every_days: int) -> str:
-    latest = iso(row["last_date"]) or "none on record"
+    latest = out.iso(row["last_date"]) or "none on record"
     return (
         f"No {milestone_type} milestone dated in the last {every_days} days "
         f"(cadence: every {every_days} days); latest {milestone_type} milestone: {latest}."
     )
 
 
+def _cta_with_email(
+    rule: str,
+    row: RowMapping,
+    *,
+    name: str,
+    owner_id: str,
+    due_date: date,
+    evidence: str,
+    subject: str,
+    draft: str,
+    contact_id: str | None = None,
+) -> list[DesiredOutput]:
+    """A cadence's Lifecycle CTA keyed ``rule:<account>`` and its Email Assist task (same owner
+    and due date, addressed to ``contact_id`` when there is one)."""
+    key, account = f"{rule}:{row['account_id']}", row["account_id"]
+    return [
+        out.cta(
+            rule,
+            key,
+            account,
+            name=name,
+            type="Lifecycle",
+            reason="Relationship",
+            priority="Medium",
+            owner_id=owner_id,
+            due_date=due_date,
+            evidence=evidence,
+            contact_id=contact_id,
+        ),
+        out.task(
+            rule,
+            key,
+            "email",
+            account,
+            subject=subject,
+            owner_id=owner_id,
+            due_date=due_date,
+            who_id=contact_id,
+            description=draft,
+        ),
+    ]
+
+
 def _lowest_contact(account_id: ColumnElement[Any], persona: str) -> ColumnElement[Any]:
     """The lowest id (byte order) of the account's active contacts with that effective persona."""
     ps = persona_state
     return (
-        select(func.min(ps.c.contact_id))
+        select(func.min(byte_order(ps.c.contact_id)))
         .where(ps.c.account_id == account_id, is_true(ps.c.active), ps.c.effective == persona)
         .scalar_subquery()
     )
@@ -118,7 +143,7 @@ class ExecCheckin:
     def select(self, ctx: RuleContext, account_id: str | None = None) -> Select[Any]:
         query = _cadence(ctx, self.milestone_type, ctx.params.exec_checkin.every_days)
         account = query.selected_columns.account_id
-        addressee = func.coalesce(*(_lowest_contact(account, p) for p in EXEC_PERSONAS))
+        addressee = func.coalesce(*(_lowest_contact(account, p) for p in EXECUTIVE))  # in order
         sub = _filtered(query.add_columns(addressee.label("addressee_id")), account_id).subquery()
         con, ps = ctx.tables.contact, persona_state
         return select(
@@ -135,44 +160,23 @@ class ExecCheckin:
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:
             return []
-        p = ctx.params.exec_checkin
-        key = f"{self.id}:{row['account_id']}"
-        evidence = self.evidence(row, ctx)
-        owner, due_date = ctx.owners["vp_cs"], due(ctx, p.due_days)
-        contact = row["addressee_id"]
-        draft = self.draft(row, ctx)
-        return [
-            out.cta(
-                self.id,
-                key,
-                row["account_id"],
-                name="Exec Check-in",
-                type="Lifecycle",
-                reason="Relationship",
-                priority="Medium",
-                owner_id=owner,
-                due_date=due_date,
-                evidence=evidence,
-                contact_id=contact,
-            ),
-            out.task(
-                self.id,
-                key,
-                "email",
-                row["account_id"],
-                subject=f"Exec check-in email: {row['account_name']}",
-                owner_id=owner,
-                due_date=due_date,
-                who_id=contact,
-                description=draft,
-            ),
-        ]
+        return _cta_with_email(
+            self.id,
+            row,
+            name="Exec Check-in",
+            owner_id=ctx.owners["vp_cs"],
+            due_date=due(ctx, ctx.params.exec_checkin.due_days),
+            evidence=self.evidence(row, ctx),
+            subject=f"Exec check-in email: {row['account_name']}",
+            draft=self.draft(row, ctx),
+            contact_id=row["addressee_id"],
+        )
 
     def draft(self, row: RowMapping, ctx: RuleContext) -> str:
         """The Email Assist draft to the addressee (a note to pick one when there is none)."""
         draft = ctx.templates.render(
             "exec_checkin",
-            account={"name": row["account_name"], "renewal_date": iso(row["renewal_date"])},
+            account={"name": row["account_name"], "renewal_date": out.iso(row["renewal_date"])},
             contact={
                 "first_name": row["contact_first_name"] or "",
                 "name": row["contact_name"] or "",
@@ -213,38 +217,21 @@ class EbrDue:
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:
             return []
-        key = f"{self.id}:{row['account_id']}"
-        evidence = self.evidence(row, ctx)
-        owner, due_date = row["csm_owner"], due(ctx, ctx.params.ebr.due_days)
         draft = ctx.templates.render(
             "ebr_schedule",
-            account={"name": row["account_name"], "renewal_date": iso(row["renewal_date"])},
+            account={"name": row["account_name"], "renewal_date": out.iso(row["renewal_date"])},
             csm={"name": row["csm_name"] or ""},
         )
-        return [
-            out.cta(
-                self.id,
-                key,
-                row["account_id"],
-                name="Schedule EBR",
-                type="Lifecycle",
-                reason="Relationship",
-                priority="Medium",
-                owner_id=owner,
-                due_date=due_date,
-                evidence=evidence,
-            ),
-            out.task(
-                self.id,
-                key,
-                "email",
-                row["account_id"],
-                subject=f"Schedule the EBR with {row['account_name']}",
-                owner_id=owner,
-                due_date=due_date,
-                description=draft,
-            ),
-        ]
+        return _cta_with_email(
+            self.id,
+            row,
+            name="Schedule EBR",
+            owner_id=row["csm_owner"],
+            due_date=due(ctx, ctx.params.ebr.due_days),
+            evidence=self.evidence(row, ctx),
+            subject=f"Schedule the EBR with {row['account_name']}",
+            draft=draft,
+        )
 
     def evidence(self, row: RowMapping, ctx: RuleContext) -> str:
         """The latest EBR against the cadence."""

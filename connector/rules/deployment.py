@@ -1,13 +1,13 @@
 """``deployment_risk`` and ``deployment_expansion``: the deployment colour of RULES.md.
 
-Licences active / licences purchased: >= 0.80 Green, >= 0.60 Yellow, >= 0.40 Orange, else Red
-(above 1 is Green); no data when either is blank or nothing is purchased. ``deployment_colour``
-is the one place the bands live; the scorecard's deployment measure reads the same expressions.
+Licences active / licences purchased at or above ``deployment.bands`` (defaults 0.80 Green, 0.60
+Yellow, 0.40 Orange), else Red (above 1 is Green); no data when either is blank or nothing is
+purchased. ``deployment_colour`` is the one place the colour is computed; the scorecard's
+deployment measure reads the same expressions.
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import BigInteger, Float, Select, and_, case, cast, false, or_, select, true
@@ -16,11 +16,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Subquery
 
 from connector.rules import outputs as out
+from connector.rules.bands import Bands
 from connector.rules.model import DesiredOutput, RuleContext
-from connector.rules.scope import customers, due
+from connector.rules.params import exact
+from connector.rules.scope import customers, due, firing_rows
 
-# Lower bound of each colour, best first; below the last one is Red.
-BANDS = ((0.80, "Green"), (0.60, "Yellow"), (0.40, "Orange"))
 AT_RISK = ("Orange", "Red")
 
 
@@ -34,7 +34,10 @@ def deployment_colour(
     ratio = case((no_data, None), else_=cast(active, Float) / cast(purchased, Float))
     colour = case(
         (no_data, None),
-        *((_at_least(active, purchased, bound), name) for bound, name in BANDS),
+        *(
+            (_at_least(active, purchased, bound), name)
+            for bound, name in ctx.params.deployment.bands.bounds()
+        ),
         else_="Red",
     )
     return ratio, colour
@@ -44,9 +47,9 @@ def _at_least(
     active: ColumnElement[Any], purchased: ColumnElement[Any], bound: float
 ) -> ColumnElement[bool]:
     """``active / purchased >= bound`` exactly, in integers (no float rounding at a band edge)."""
-    exact = Fraction(repr(bound))
-    lhs = cast(active, BigInteger) * exact.denominator
-    rhs = cast(purchased, BigInteger) * exact.numerator
+    ratio = exact(bound)
+    lhs = cast(active, BigInteger) * ratio.denominator
+    rhs = cast(purchased, BigInteger) * ratio.numerator
     return or_(and_(purchased > 0, lhs >= rhs), and_(purchased < 0, lhs <= rhs))
 
 
@@ -73,14 +76,17 @@ def _select(colours: tuple[str, ...], account_id: str | None, ctx: RuleContext) 
     f = deployment_figures(ctx)
     fires = case((f.c.colour.in_(colours), true()), else_=false())
     query = select(*f.c, fires.label("fires"))
-    if account_id is not None:
-        return query.where(f.c.account_id == account_id)
-    return query.where(f.c.colour.in_(colours))
+    return firing_rows(query, f.c.account_id, account_id, f.c.colour.in_(colours))
 
 
-def evidence(row: RowMapping) -> str:
+def bands_text(bands: Bands) -> str:
+    """``Green >= 0.80, Yellow >= 0.60, Orange >= 0.40, else Red``."""
+    return out.bands_text(bands, lambda bound: f"{bound:.2f}")
+
+
+def evidence(row: RowMapping, ctx: RuleContext) -> str:
     """The licence figures, the ratio and the bands it was read against."""
-    bands = ", ".join(f"{name} >= {bound:.2f}" for bound, name in BANDS)
+    bands = bands_text(ctx.params.deployment.bands)
     if row["colour"] is None:
         return (
             f"licences active {row['licenses_active']} of purchased "
@@ -88,7 +94,7 @@ def evidence(row: RowMapping) -> str:
         )
     return (
         f"{row['licenses_active']} of {row['licenses_purchased']} licences active: ratio "
-        f"{row['ratio']:.4g}, deployment {row['colour']} ({bands}, else Red)"
+        f"{row['ratio']:.4g}, deployment {row['colour']} ({bands})"
     )
 
 
@@ -112,7 +118,7 @@ class DeploymentRisk:
         if not row["fires"]:
             return []
         key = f"{self.id}:{row['account_id']}"
-        text = evidence(row)
+        text = evidence(row, ctx)
         due_date = due(ctx, ctx.params.deployment.due_days)
         undeployed = row["licenses_purchased"] - row["licenses_active"]
         return [
@@ -155,7 +161,7 @@ class DeploymentExpansion:
         if not row["fires"]:
             return []
         key = f"{self.id}:{row['account_id']}"
-        text = evidence(row)
+        text = evidence(row, ctx)
         due_date = due(ctx, ctx.params.deployment.expansion_due_days)
         gaps = whitespace(row["products_owned"], ctx.params.expansion.catalog)
         owned = ", ".join(sorted(str(p) for p in row["products_owned"] or [])) or "none"

@@ -1,13 +1,14 @@
 """``get_well_plan``: a "Get Well" success plan while overall health is Red (RULES.md).
 
-Reads the scorecard's statement and colours. Red: the plan and at most 4 objectives, the Red
-measures then the Orange ones, each group by weight (ties in the table's order). Yellow or
-better with a plan in the CRM: the plan is marked "health recovered"; its status stays the
-user's.
+Reads the scorecard's statement and colours. Red: the plan and at most
+``scorecard.max_objectives`` (4) objectives, the Red measures then the Orange ones, each group
+by weight (ties in the table's order). Yellow or better with a plan in the CRM: the plan is
+marked "health recovered"; its status stays the user's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -19,20 +20,20 @@ from sqlalchemy.sql.selectable import Subquery
 from connector.rules.measures import MEASURES, Measure
 from connector.rules.model import DesiredOutput, RuleContext
 from connector.rules.scorecard import REQUIRES, Scorecard, scorecard_of, scorecard_statement
-from connector.rules.sqlfn import is_true
+from connector.rules.sqlfn import byte_order, is_true
 
-MAX_OBJECTIVES = 4
 RECOVERED: tuple[str, ...] = ("Green", "Yellow")
 
 
-def objectives(card: Scorecard, weights: dict[str, float]) -> list[Measure]:
-    """Red measures, then Orange ones, each by weight descending (ties: table order); <= 4."""
+def objectives(card: Scorecard, weights: Mapping[str, float], limit: int) -> list[Measure]:
+    """Red measures, then Orange ones, each by weight descending (ties: table order); at most
+    ``limit`` (``scorecard.max_objectives``, default 4)."""
 
     def rank(m: Measure) -> tuple[int, float, int]:
         return (0 if m.colour == "Red" else 1, -weights.get(m.name, 0), MEASURES.index(m.name))
 
     chosen = [m for m in card.measures if m.colour in ("Red", "Orange")]
-    return sorted(chosen, key=rank)[:MAX_OBJECTIVES]
+    return sorted(chosen, key=rank)[:limit]
 
 
 def _plan_key(account: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -50,7 +51,7 @@ def _latest_plan(ctx: RuleContext, c: Subquery, column: ColumnElement[Any]) -> A
     return (
         select(column)
         .where(mine)
-        .order_by(sp.c.created_at.desc().nulls_last(), sp.c.id.desc())
+        .order_by(sp.c.created_at.desc().nulls_last(), byte_order(sp.c.id).desc())
         .limit(1)
         .scalar_subquery()
     )
@@ -90,7 +91,7 @@ class GetWellPlan:
     def _plan(
         self, row: RowMapping, ctx: RuleContext, card: Scorecard, recovered_on: date | None = None
     ) -> list[DesiredOutput]:
-        account = row["account_id"]
+        account, p = row["account_id"], ctx.params.scorecard
         key = f"{self.id}:{account}"
         head = f"Health recovered on {recovered_on}; " if recovered_on else "Get Well: "
         evidence = head + card.evidence
@@ -130,7 +131,7 @@ class GetWellPlan:
                     parent_key=key,
                     evidence=m.evidence,
                 )
-                for m in objectives(card, dict(ctx.params.scorecard.weights))
+                for m in objectives(card, p.weights, p.max_objectives)
             ),
         ]
 

@@ -18,9 +18,10 @@ from sqlalchemy.sql.selectable import Subquery
 
 from connector.rules import outputs as out
 from connector.rules.model import DesiredOutput, RuleContext
-from connector.rules.scope import customers, due
+from connector.rules.params import exact
+from connector.rules.scope import customers, due, firing_rows
 from connector.rules.sqlfn import is_true
-from connector.rules.usage import exact, features_green, last_complete_week, number, week_label
+from connector.rules.usage_weeks import features_green, last_complete_week, week_label
 
 IVM_REACHED = "IVM Reached"
 CHECKLIST = (
@@ -80,9 +81,7 @@ class IvmHandoff:
             .join(last, last.c.account_id == c.c.account_id)
             .join(prev, prev.c.account_id == c.c.account_id)
         )
-        if account_id is not None:
-            return query.where(c.c.account_id == account_id)
-        return query.where(fires)
+        return firing_rows(query, c.c.account_id, account_id, fires)
 
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:
@@ -138,10 +137,10 @@ class IvmHandoff:
                 if row["no_milestone"]
                 else f"an {IVM_REACHED} milestone exists"
             ),
-            f"Pilot = ceil({number(exact(p.pilot_share) * 100)} % × "
+            f"Pilot = ceil({out.number(exact(p.pilot_share) * 100)} % × "
             f"{row['licenses_purchased']} licenses purchased) = {pilot}",
         ]
-        need = number(users * pilot) if pilot is not None else "n/a"
+        need = out.number(users * pilot) if pilot is not None else "n/a"
         for name, weeks_back in (("ivm_last", 0), ("ivm_prev", 1)):
             label = week_label(last_complete_week(ctx, weeks_back))
             if not row[f"{name}_has_row"]:
@@ -149,7 +148,7 @@ class IvmHandoff:
                 continue
             lines.append(
                 f"{label}: {row[f'{name}_active_users']} active users (need ≥ "
-                f"{number(users * 100)} % × {pilot} = {need}); {row[f'{name}_green']} of "
+                f"{out.number(users * 100)} % × {pilot} = {need}); {row[f'{name}_green']} of "
                 f"{row[f'{name}_tracked']} features green (need ≥ {p.features_green})"
             )
         boxes = [f"{f} = {_box(row[f'box_{i}'])}" for i, f in enumerate(p.tactical_fields)]

@@ -16,7 +16,7 @@ from sqlalchemy.engine import RowMapping
 
 from connector.rules import outputs as out
 from connector.rules.model import DesiredOutput, RuleContext
-from connector.rules.scope import customers
+from connector.rules.scope import customers, firing_rows
 
 SUCCESS = "Closed - Success"
 MILESTONE_OF = {  # the rule that created the CTA -> the milestone its success records
@@ -71,9 +71,7 @@ class LifecycleMilestones:
             .select_from(c.join(x, x.c.account_id == c.c.account_id))
             .where(not_(x.c.deleted))
         )
-        if account_id is not None:
-            return query.where(c.c.account_id == account_id)
-        return query.where(fires)
+        return firing_rows(query, c.c.account_id, account_id, fires)
 
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:

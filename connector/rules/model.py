@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import Select, Table
@@ -97,6 +98,7 @@ class RuleContext:
     owners: Owners
     customer_filter: tuple[str, tuple[str, ...]]  # account column, the values that mean customer
     templates: Templates  # Email Assist drafts
+    mappings_dir: Path  # the admin's mappings/ folder (personas.toml)
 
 
 class Rule(Protocol):

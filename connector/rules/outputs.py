@@ -7,22 +7,43 @@ sets ``New`` on create and a person owns it after that.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from fractions import Fraction
 from typing import Any
 
+from sqlalchemy.engine import RowMapping
+
+from connector.rules.bands import Bands
 from connector.rules.model import DesiredOutput
 
 
 def when(moment: datetime) -> str:
     """A timestamp for evidence: ``2026-10-09 14:02Z`` (UTC, to the minute)."""
-    from datetime import UTC
-
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+
+
+def iso(day: date | None) -> str:
+    """A date for evidence and templates: ``2026-10-09``; blank for none."""
+    return day.isoformat() if day is not None else ""
+
+
+def number(value: Fraction | int | float) -> str:
+    """A figure for evidence: ``10``, ``10.5``, ``10.33`` (at most two decimals)."""
+    value = Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{float(value):.2f}".rstrip("0").rstrip(".")
 
 
 def tickets(ids: list[str]) -> str:
     """``#101, #102``."""
     return ", ".join(f"#{i}" for i in ids)
+
+
+def bands_text(bands: Bands, figure: Callable[[float], str] = number) -> str:
+    """Lower bounds for evidence: ``Green >= 30, Yellow >= 0, Orange >= -30, else Red``."""
+    return ", ".join(f"{c} >= {figure(b)}" for b, c in bands.bounds()) + ", else Red"
 
 
 def cta(
@@ -101,6 +122,60 @@ def standalone_task(
         "what_id": what_id or account_id,
     }
     return DesiredOutput(key, rule, "task", account_id, owner_id, due_date, fields)
+
+
+def ticket_risk(
+    rule: str,
+    row: RowMapping,
+    *,
+    name: str,
+    reason: str,
+    priority: str,
+    owner_id: str,
+    due_date: date,
+    evidence: str,
+    watch: str,
+    watch_description: str | None,
+    zendesk_type: str | None = None,
+) -> list[DesiredOutput]:
+    """The ticket risks' outputs: a Risk CTA keyed ``rule:<account>``, a "Stay informed" Task
+    under it for the CSM and, with ``zendesk_type``, a Zendesk task for the support managers.
+
+    ``row`` carries ``account_id``, ``account_name`` and ``csm_owner``.
+    """
+    key, account = f"{rule}:{row['account_id']}", row["account_id"]
+    outputs = [
+        cta(
+            rule,
+            key,
+            account,
+            name=name,
+            type="Risk",
+            reason=reason,
+            priority=priority,
+            owner_id=owner_id,
+            due_date=due_date,
+            evidence=evidence,
+        ),
+        task(
+            rule,
+            key,
+            "stay-informed",
+            account,
+            subject=f"Stay informed: {watch} at {row['account_name']}",
+            owner_id=row["csm_owner"],
+            due_date=due_date,
+            description=watch_description,
+        ),
+    ]
+    if zendesk_type is not None:
+        subject = f"{name}: {row['account_name']}"
+        outputs.append(
+            zendesk_task(
+                rule, key, account, subject=subject, description=evidence, risk_type=zendesk_type
+            )
+        )
+    return outputs
 
 
 def zendesk_task(

@@ -1,24 +1,32 @@
 """The rule set's thresholds and cadences: ``mappings/rules.toml`` over RULES.md's defaults.
 
 Every number in RULES.md is a default an admin can change here; a wrong key or type is a
-``file:key`` error before anything runs.
+``file:key`` error before anything runs. ``mappings/rules.toml`` lists every key with its default
+(``tests/rules/test_params.py`` keeps the two equal).
 """
 
 from __future__ import annotations
 
 import tomllib
+from fractions import Fraction
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from connector.errors import ConfigError, ConfigErrors
+from connector.rules.bands import Bands, DayBands, Points, RatioBands, Section, WholeBands
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def exact(value: float) -> Fraction:
+    """A config number as the decimal an admin wrote: ``0.7`` is exactly 7/10, not a float."""
+    return Fraction(str(value))
 
 
-class SupportParams(_Section):
+# -- the sections, in RULES.md's order ------------------------------------------------------
+
+
+class SupportParams(Section):
     volume_threshold: int = Field(default=20, ge=1)
     volume_days: int = Field(default=30, ge=1)
     max_age_days: int = Field(default=21, ge=0)
@@ -26,7 +34,7 @@ class SupportParams(_Section):
     due_days: int = 2
 
 
-class BugParams(_Section):
+class BugParams(Section):
     tags: tuple[str, ...] = ("bug",)
     min_volume: int = Field(default=5, ge=1)
     per_license: float = Field(default=0.01, ge=0)
@@ -34,26 +42,28 @@ class BugParams(_Section):
     due_days: int = 2
 
 
-class ProductParams(_Section):
+class ProductParams(Section):
     tags: tuple[str, ...] = ("feature_request",)
     days: int = Field(default=90, ge=1)
     min_count: int = Field(default=3, ge=1)
     due_days: int = 7
 
 
-class UsageParams(_Section):
+class UsageParams(Section):
     drop_ratio: float = Field(default=0.70, gt=0, le=1)
     min_mean: float = Field(default=5, ge=0)
     weeks_before: int = Field(default=4, ge=1)
     due_days: int = 5
 
 
-class DeploymentParams(_Section):
+class DeploymentParams(Section):
+    # licences active / licences purchased (above 1 is Green; blank or 0 purchased: no data)
+    bands: Bands = Bands(green=0.80, yellow=0.60, orange=0.40)
     due_days: int = 14
     expansion_due_days: int = 30
 
 
-class NpsParams(_Section):
+class NpsParams(Section):
     kinds: tuple[str, ...] = ()  # empty: every kind
     relationship_kinds: tuple[str, ...] = ("Relationship",)
     detractor_days: int = 30
@@ -66,34 +76,34 @@ class NpsParams(_Section):
     survey_due_days: int = 14
 
 
-class RelationshipParams(_Section):
+class RelationshipParams(Section):
     sponsor_missing_due_days: int = 14
     turnover_due_days: int = 7
 
 
-class RiskParams(_Section):
+class RiskParams(Section):
     update_days: int = 7
     update_weekday: str = "Wednesday"
     review_weekday: str = "Friday"
 
 
-class TimelineParams(_Section):
+class TimelineParams(Section):
     days: int = 7
     due_days: int = 3
 
 
-class CadenceParams(_Section):
+class CadenceParams(Section):
     every_days: int
     due_days: int
 
 
-class SalesHandoffParams(_Section):
+class SalesHandoffParams(Section):
     days: int = 30
     new_business_types: tuple[str, ...] = ("New Business",)
     due_days: int = 7
 
 
-class RenewalParams(_Section):
+class RenewalParams(Section):
     within_days: int = 120
     renewal_types: tuple[str, ...] = ("Renewal",)
     due_days: int = 14
@@ -101,7 +111,7 @@ class RenewalParams(_Section):
     email_before_days: int = 90
 
 
-class IvmParams(_Section):
+class IvmParams(Section):
     onboarding_stages: tuple[str, ...] = ("Welcome", "Deploy")
     tactical_fields: tuple[str, ...] = (
         "ivm_kickoff_done",
@@ -114,13 +124,13 @@ class IvmParams(_Section):
     due_days: int = 7
 
 
-class ExpansionParams(_Section):
+class ExpansionParams(Section):
     catalog: tuple[str, ...] = ("Analytics", "Automation", "Journeys", "Integrations", "Mobile")
     healthy_features: int = 5
     healthy_due_days: int = 14
 
 
-class ScorecardParams(_Section):
+class ScorecardParams(Section):
     weights: dict[str, float] = Field(
         default_factory=lambda: {
             "support": 20.0,
@@ -131,10 +141,18 @@ class ScorecardParams(_Section):
             "engagement": 10.0,
         }
     )
+    points: Points = Points()
+    overall_bands: WholeBands = WholeBands(green=75, yellow=50, orange=25)
+    ratio_bands: RatioBands = RatioBands()  # support and bug measures
+    adoption_bands: WholeBands = WholeBands(green=5, yellow=4, orange=2)  # of 7, scaled
+    nps_days: int = Field(default=180, ge=1)
+    nps_bands: WholeBands = WholeBands(green=30, yellow=0, orange=-30)
+    engagement_bands: DayBands = DayBands(green=7, yellow=14, orange=30)
     keep_weeks: int = 104
+    max_objectives: int = Field(default=4, ge=1)  # get_well_plan
 
 
-class RuleParams(_Section):
+class RuleParams(Section):
     """Every rule's parameters, with RULES.md's defaults."""
 
     timezone: str = "UTC"
@@ -177,18 +195,33 @@ class RuleParams(_Section):
 
 def load_params(path: Path, origin: str | None = None) -> RuleParams:
     """``rules.toml`` (absent: every default); problems as ``file:key: reason``, all at once."""
+    return load_toml(path, RuleParams, origin)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_toml(path: Path, model: type[M], origin: str | None = None) -> M:
+    """A TOML file validated into ``model`` (absent: the model's defaults); every problem at once
+    as ``file:key: reason``, ``origin`` naming the file."""
     name = origin or str(path)
     if not path.is_file():
-        return RuleParams()
+        return model()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigErrors([ConfigError(name, "", f"not valid TOML: {exc}")]) from None
     try:
-        return RuleParams.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = [
-            ConfigError(name, ".".join(str(p) for p in e["loc"]), e["msg"].lower())
+            ConfigError(name, ".".join(str(p) for p in e["loc"]), _reason(e["msg"]))
             for e in exc.errors()
         ]
         raise ConfigErrors(problems) from None
+
+
+def _reason(message: str) -> str:
+    """Pydantic's message as a reason: ``Value error, `` dropped, lower-case first letter."""
+    message = message.removeprefix("Value error, ")
+    return message[:1].lower() + message[1:]

@@ -10,13 +10,12 @@ there.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy import (
     Connection,
     Select,
@@ -33,12 +32,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
 
-from connector.errors import ConfigError, ConfigErrors
+from connector.rules.bands import Section
 from connector.rules.model import DesiredOutput, RuleContext
-from connector.rules.scope import customers
+from connector.rules.params import load_toml
+from connector.rules.scope import column, customers
 from connector.rules.sqlfn import is_true
 
-EXECUTIVE = ("Executive Sponsor", "Big Boss")  # RULES.md: the executive personas
+EXECUTIVE = ("Executive Sponsor", "Big Boss")  # RULES.md: the executive personas, preferred first
 END_USER = "End User"
 BIG_BOSS_TITLE = (
     r"\b(ceo|cto|cfo|coo|cio|cmo|cro|cpo|cdo|cco|ciso|chief\b.*\bofficer)\b"
@@ -48,10 +48,9 @@ ADMIN_TITLE = r"\badmin(istrator)?\b"
 
 
 # -- the persona mapping ----------------------------------------------------------------------
-class PersonaRule(BaseModel):
+class PersonaRule(Section):
     """One ordered rule: a role list or a title pattern, and the persona it gives."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     persona: str = Field(min_length=1)
     roles: tuple[str, ...] = ()
     title: str | None = None
@@ -68,10 +67,9 @@ class PersonaRule(BaseModel):
         return self
 
 
-class PersonaConfig(BaseModel):
+class PersonaConfig(Section):
     """``mappings/personas.toml``: the rules in order, and the persona when none matches."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     default: str = Field(default=END_USER, min_length=1)
     rule: tuple[PersonaRule, ...] = (
         PersonaRule(
@@ -86,29 +84,12 @@ class PersonaConfig(BaseModel):
 
 def load_personas(path: Path, origin: str | None = None) -> PersonaConfig:
     """``personas.toml`` (absent: RULES.md's rules); problems as ``file:key: reason``."""
-    name = origin or str(path)
-    if not path.is_file():
-        return PersonaConfig()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigErrors([ConfigError(name, "", f"not valid TOML: {exc}")]) from None
-    try:
-        return PersonaConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigErrors(
-            [
-                ConfigError(
-                    name, ".".join(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, ")
-                )
-                for e in exc.errors()
-            ]
-        ) from None
+    return load_toml(path, PersonaConfig, origin)
 
 
 def personas_for(ctx: RuleContext) -> PersonaConfig:
-    """The persona mapping next to the templates (``mappings/personas.toml``)."""
-    path = ctx.templates.folder.parent / "personas.toml"
+    """The admin's persona mapping, ``mappings/personas.toml``."""
+    path = ctx.mappings_dir / "personas.toml"
     stamp = path.stat().st_mtime_ns if path.is_file() else 0
     return _load_cached(path, stamp)
 
@@ -124,11 +105,6 @@ def _pattern(text: str) -> re.Pattern[str]:
 
 
 # -- SQL pieces -------------------------------------------------------------------------------
-def column(table: Any, name: str) -> ColumnElement[Any]:
-    """A mapped column, or null when the admin left it unmapped."""
-    return table.c[name] if name in table.c else literal(None, String)
-
-
 def contact_active(contact: Any) -> ColumnElement[bool]:
     """Not deleted, and the mapped inactive condition does not hold (RULES.md)."""
     if "inactive" in contact.c:

@@ -9,7 +9,14 @@ from sqlalchemy.engine import RowMapping
 
 from connector.rules import outputs as out
 from connector.rules.model import DesiredOutput, RuleContext
-from connector.rules.scope import account_tickets, customers, due, instant_before
+from connector.rules.scope import (
+    TICKET_REQUIRES,
+    account_tickets,
+    customers,
+    due,
+    firing_rows,
+    instant_before,
+)
 from connector.rules.sqlfn import list_agg, split_list
 
 
@@ -18,10 +25,7 @@ class ProductRisk:
 
     id = "product_risk"
     family = "product"
-    requires = {
-        "zendesk_ticket": ("status", "priority", "type", "tags", "created_at", "organization_id"),
-        "zendesk_organization": ("account_id",),
-    }
+    requires = TICKET_REQUIRES
 
     def select(self, ctx: RuleContext, account_id: str | None = None) -> Select[Any]:
         p = ctx.params.product
@@ -45,40 +49,24 @@ class ProductRisk:
             .select_from(c.outerjoin(t, t.c.account_id == c.c.account_id))
             .group_by(c.c.account_id, c.c.account_name, c.c.csm_owner)
         )
-        if account_id is not None:
-            return query.where(c.c.account_id == account_id)
-        return query.having(fires)
+        return firing_rows(query, c.c.account_id, account_id, fires, grouped=True)
 
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:
             return []
-        key = f"{self.id}:{row['account_id']}"
         evidence = self.evidence(row, ctx)
-        p = ctx.params.product
-        return [
-            out.cta(
-                self.id,
-                key,
-                row["account_id"],
-                name="Product risk",
-                type="Risk",
-                reason="Product",
-                priority="Medium",
-                owner_id=ctx.owners["product_manager"],
-                due_date=due(ctx, p.due_days),
-                evidence=evidence,
-            ),
-            out.task(
-                self.id,
-                key,
-                "stay-informed",
-                row["account_id"],
-                subject=f"Stay informed: product requests at {row['account_name']}",
-                owner_id=row["csm_owner"],
-                due_date=due(ctx, p.due_days),
-                description=evidence,
-            ),
-        ]
+        return out.ticket_risk(
+            self.id,
+            row,
+            name="Product risk",
+            reason="Product",
+            priority="Medium",
+            owner_id=ctx.owners["product_manager"],
+            due_date=due(ctx, ctx.params.product.due_days),
+            evidence=evidence,
+            watch="product requests",
+            watch_description=evidence,
+        )
 
     def evidence(self, row: RowMapping, ctx: RuleContext) -> str:
         """The count against the minimum, with ticket numbers and the span of creation dates."""

@@ -13,8 +13,8 @@ from sqlalchemy.engine import RowMapping
 
 from connector.rules import outputs as out
 from connector.rules.model import DesiredOutput, RuleContext
-from connector.rules.persona import EXECUTIVE, column, contact_active
-from connector.rules.scope import customers, due
+from connector.rules.persona import EXECUTIVE, contact_active
+from connector.rules.scope import column, customers, due, firing_rows
 from connector.rules.sqlfn import is_true, list_agg, split_list
 from connector.store.schema import persona_state
 
@@ -53,9 +53,7 @@ class ExecSponsorMissing:
             )
             .group_by(c.c.account_id, c.c.account_name, c.c.csm_owner, c.c.high_touch)
         )
-        if account_id is not None:
-            return query.where(c.c.account_id == account_id)
-        return query.where(is_true(c.c.high_touch)).having(n_exec == 0)
+        return firing_rows(query, c.c.account_id, account_id, fires, grouped=True)
 
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:
@@ -122,9 +120,7 @@ class SponsorTurnover:
                 con, con.c.id == ps.c.contact_id
             )
         )
-        if account_id is not None:
-            return query.where(c.c.account_id == account_id)
-        return query.where(fires)
+        return firing_rows(query, c.c.account_id, account_id, fires)
 
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:

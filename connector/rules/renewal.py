@@ -15,15 +15,14 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.selectable import Subquery
 
 from connector.rules import outputs as out
-from connector.rules.cadence import iso, renewal_field, user_name
 from connector.rules.model import DesiredOutput, RuleContext
-from connector.rules.scope import customers, due
-from connector.rules.sqlfn import is_true
+from connector.rules.scope import customers, due, firing_rows, renewal_field, user_name
+from connector.rules.sqlfn import byte_order, is_true
 
 
 def _open_renewals(ctx: RuleContext) -> Subquery:
     """Per account, the earliest close date (today or later) of its open Renewal opportunities,
-    and the lowest id among the opportunities closing that day."""
+    and the lowest id (byte order) among the opportunities closing that day."""
     o = ctx.tables.opportunity
     first = ctx.tables.opportunity.alias("first_renewal")
 
@@ -45,7 +44,7 @@ def _open_renewals(ctx: RuleContext) -> Subquery:
         select(
             earliest.c.account_id,
             earliest.c.close_date,
-            func.min(first.c.id).label("opportunity_id"),
+            func.min(byte_order(first.c.id)).label("opportunity_id"),
         )
         .select_from(
             earliest.join(
@@ -96,9 +95,7 @@ class RenewalUpcoming:
         ).select_from(
             c.join(a, a.c.id == c.c.account_id).outerjoin(opp, opp.c.account_id == c.c.account_id)
         )
-        if account_id is not None:
-            return query.where(c.c.account_id == account_id)
-        return query.where(fires)
+        return firing_rows(query, c.c.account_id, account_id, fires)
 
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:
@@ -161,7 +158,7 @@ class RenewalUpcoming:
     def evidence(self, row: RowMapping, ctx: RuleContext) -> str:
         """The renewal date, where it comes from, and the window."""
         p = ctx.params.renewal
-        field = iso(row["account_renewal_date"]) or "blank"
+        field = out.iso(row["account_renewal_date"]) or "blank"
         if row["source"] == "account":
             source = f"the account's renewal date field ({field})"
         elif row["source"] is None:
@@ -175,7 +172,7 @@ class RenewalUpcoming:
                 f"opportunity ({row['opportunity_id']}); the account's renewal date "
                 f"field is {field}" + (" (passed)" if row["account_renewal_date"] else "")
             )
-        renewal = iso(row["renewal_date"]) or "none"
+        renewal = out.iso(row["renewal_date"]) or "none"
         return f"Renewal date {renewal}: {source}. Window: within {p.within_days} days."
 
 

@@ -17,6 +17,7 @@ from connector.rules.scope import (
     active_user,
     customers,
     days_before,
+    firing_rows,
     iso_week,
     next_weekday,
     to_local_date,
@@ -96,9 +97,7 @@ class RiskWeeklyUpdate:
             )
             .where(not_(x.c.deleted))
         )
-        if account_id is not None:
-            return query.where(c.c.account_id == account_id)
-        return query.where(fires)
+        return firing_rows(query, c.c.account_id, account_id, fires)
 
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:
@@ -154,9 +153,7 @@ class RiskEscalation:
             .select_from(c.join(x, x.c.account_id == c.c.account_id))
             .where(not_(x.c.deleted))
         )
-        if account_id is not None:
-            return query.where(c.c.account_id == account_id)
-        return query.where(fires)
+        return firing_rows(query, c.c.account_id, account_id, fires)
 
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:

@@ -13,9 +13,9 @@ from sqlalchemy import Select, and_, not_, or_, select
 from sqlalchemy.engine import RowMapping
 
 from connector.rules import outputs as out
-from connector.rules.cadence import iso, latest_milestone
+from connector.rules.cadence import latest_milestone
 from connector.rules.model import DesiredOutput, RuleContext
-from connector.rules.scope import customers, days_before, due
+from connector.rules.scope import customers, dated_within, due, firing_rows
 from connector.rules.sqlfn import is_true
 
 MILESTONE = "Sales Handoff"
@@ -37,7 +37,7 @@ class SalesHandoff:
         o = ctx.tables.opportunity
         handoff = latest_milestone(ctx, MILESTONE)
         new_business = o.c.type.in_(p.new_business_types)  # empty list: never
-        recent = and_(o.c.close_date <= ctx.today, o.c.close_date >= days_before(ctx, p.days))
+        recent = dated_within(ctx, o.c.close_date, p.days)
         handed_off = handoff.c.last_date >= o.c.close_date
         fires = and_(
             o.c.id.is_not(None),
@@ -63,9 +63,7 @@ class SalesHandoff:
                 handoff, handoff.c.account_id == c.c.account_id
             )
         )
-        if account_id is not None:
-            return query.where(c.c.account_id == account_id)
-        return query.where(fires)
+        return firing_rows(query, c.c.account_id, account_id, fires)
 
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:
@@ -96,7 +94,7 @@ class SalesHandoff:
                 owner_id=row["csm_owner"],
                 due_date=due_date,
                 description=f"New deal {row['opportunity_name']} won on "
-                f"{iso(row['close_date'])}: plan the customer kickoff.",
+                f"{out.iso(row['close_date'])}: plan the customer kickoff.",
             ),
             out.task(
                 self.id,
@@ -114,12 +112,12 @@ class SalesHandoff:
     def evidence(self, row: RowMapping, ctx: RuleContext) -> str:
         """The opportunity, its close date, and the latest handoff milestone."""
         p = ctx.params.sales_handoff
-        latest = iso(row["handoff_date"]) or "none on record"
+        latest = out.iso(row["handoff_date"]) or "none on record"
         return (
             f"Opportunity {row['opportunity_name']} ({row['opportunity_id']}), type "
-            f"{row['opportunity_type']}, won, closed {iso(row['close_date'])} (window: close "
+            f"{row['opportunity_type']}, won, closed {out.iso(row['close_date'])} (window: close "
             f"date in the last {p.days} days).\n"
-            f"No {MILESTONE} milestone dated on or after {iso(row['close_date'])}; latest "
+            f"No {MILESTONE} milestone dated on or after {out.iso(row['close_date'])}; latest "
             f"{MILESTONE} milestone: {latest}."
         )
 

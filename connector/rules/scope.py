@@ -33,10 +33,31 @@ OPEN_STATUSES = ("new", "open", "pending", "hold")
 HIGH_PRIORITIES = ("high", "urgent")
 
 
+# -- the rule's statement --------------------------------------------------------------------
+def firing_rows(
+    query: Select[Any],
+    account: ColumnElement[Any],
+    account_id: str | None,
+    fires: ColumnElement[bool],
+    *,
+    grouped: bool = False,
+) -> Select[Any]:
+    """``Rule.select``'s two readings: every firing row (``grouped``: filtered after the
+    aggregate), or one account's rows whatever they say, for ``explain``."""
+    if account_id is not None:
+        return query.where(account == account_id)
+    return query.having(fires) if grouped else query.where(fires)
+
+
 # -- time -------------------------------------------------------------------------------------
 def days_before(ctx: RuleContext, days: int) -> date:
     """``today - days``: "in the last N days" is ``date >= days_before(N)`` (and ``<= today``)."""
     return ctx.today - timedelta(days=days)
+
+
+def dated_within(ctx: RuleContext, day: ColumnElement[Any], days: int) -> ColumnElement[bool]:
+    """A date field "in the last ``days`` days": ``today - date <= days`` and ``date <= today``."""
+    return and_(day >= days_before(ctx, days), day <= ctx.today)
 
 
 def instant_before(ctx: RuleContext, **delta: float) -> datetime:
@@ -122,6 +143,25 @@ def customers(ctx: RuleContext) -> Subquery:
     return query.subquery("customers")
 
 
+def user_name(ctx: RuleContext, user_id: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The name of a user (a correlated lookup) for templates; null when names are unmapped."""
+    u = ctx.tables.user
+    if "name" not in u.c:
+        return literal(None)
+    return select(u.c.name).where(u.c.id == user_id).limit(1).scalar_subquery()
+
+
+def column(table: Any, name: str) -> ColumnElement[Any]:
+    """A mapped column, or null when the admin left it unmapped."""
+    return table.c[name] if name in table.c else literal(None, String)
+
+
+def renewal_field(ctx: RuleContext) -> ColumnElement[Any]:
+    """The account's mapped renewal date, or null when the mapping leaves it out."""
+    a = ctx.tables.account
+    return a.c.renewal_date if "renewal_date" in a.c else literal(None)
+
+
 def active_user(ctx: RuleContext, user_id: ColumnElement[Any]) -> ColumnElement[Any]:
     """``user_id`` when that user is active, else ``owners.fallback`` (a correlated lookup)."""
     u = ctx.tables.user
@@ -130,6 +170,13 @@ def active_user(ctx: RuleContext, user_id: ColumnElement[Any]) -> ColumnElement[
 
 
 # -- tickets ----------------------------------------------------------------------------------
+# The mirror columns ``account_tickets`` reads: a rule built on it requires them.
+TICKET_REQUIRES: dict[str, tuple[str, ...]] = {
+    "zendesk_ticket": ("status", "priority", "type", "tags", "created_at", "organization_id"),
+    "zendesk_organization": ("account_id",),
+}
+
+
 def account_tickets(ctx: RuleContext) -> Subquery:
     """Customers' Zendesk tickets (not deleted) with the classifications RULES.md uses."""
     t = ctx.tables
@@ -163,6 +210,16 @@ def account_tickets(ctx: RuleContext) -> Subquery:
 
 
 # -- activity ---------------------------------------------------------------------------------
+# The mirror columns ``last_activity`` reads: a rule built on it requires them.
+ACTIVITY_REQUIRES: dict[str, tuple[str, ...]] = {
+    "task": ("what_id", "who_id", "activity_date", "is_closed", "created_at", "sync_key"),
+    "event": ("what_id", "who_id", "start_at", "sync_key"),
+    "cs_timeline_entry": ("account_id", "entry_date", "sync_key"),
+    "opportunity": ("account_id",),
+    "contact": ("account_id",),
+}
+
+
 def last_activity(ctx: RuleContext) -> Subquery:
     """Per customer account, the date of its latest activity (RULES.md "Activity").
 

@@ -1,8 +1,9 @@
 """``health_scorecard``: the six measures, the weighted overall, a weekly snapshot (RULES.md).
 
-One set-based statement fetches every measure's figures per customer (the bug, deployment and
-NPS figures from their own families' builders, so the rules and the measures never disagree);
-``decide`` reads the colours (``measures``) and the exact weighted mean (``overall``) in Python.
+One set-based statement fetches every measure's figures per customer (the support, bug,
+deployment, adoption and NPS figures from their own families' builders, so the rules and the
+measures never disagree); ``decide`` reads the colours (``measures``) and the exact weighted
+mean (``overall``) in Python.
 """
 
 from __future__ import annotations
@@ -12,49 +13,47 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, case, false, func, literal, null, select, true
+from sqlalchemy import Select, false, literal, null, select, true
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.selectable import Subquery
 
+from connector.rules import outputs as out
+from connector.rules.bands import Colour, WholeBands
 from connector.rules.bug import bug_figures
 from connector.rules.deployment import deployment_colour
-from connector.rules.measures import POINTS, Colour, Measure, read_measures
+from connector.rules.measures import Measure, colour_at_least, read_measures
 from connector.rules.model import DesiredOutput, RuleContext
-from connector.rules.nps import account_nps
+from connector.rules.nps_data import account_nps
+from connector.rules.params import exact
 from connector.rules.scope import (
-    account_tickets,
+    ACTIVITY_REQUIRES,
+    TICKET_REQUIRES,
     customers,
-    instant_before,
     iso_week,
     last_activity,
     week_monday,
 )
-from connector.rules.sqlfn import list_agg
-from connector.rules.usage import features_green
-
-OVERALL_BANDS: tuple[tuple[int, Colour], ...] = ((75, "Green"), (50, "Yellow"), (25, "Orange"))
+from connector.rules.support import support_figures
+from connector.rules.usage_weeks import features_green
 
 
 # -- the weighted mean (pure) -------------------------------------------------------------------
 def overall(
-    points_by_measure: Mapping[str, int | None], weights: Mapping[str, float]
+    points_by_measure: Mapping[str, int | None], weights: Mapping[str, float], bands: WholeBands
 ) -> tuple[Fraction, Colour] | None:
     """The exact weighted mean of the measures with data, and its colour; None without any.
 
     A measure without data (points None) is left out and the other weights rescale; a measure
-    missing from ``weights`` weighs 0. The mean is compared unrounded: >= 75 Green, >= 50
-    Yellow, >= 25 Orange, else Red.
+    missing from ``weights`` weighs 0. The mean is compared unrounded with ``bands`` (defaults
+    >= 75 Green, >= 50 Yellow, >= 25 Orange, else Red).
     """
     present = {m: p for m, p in points_by_measure.items() if p is not None}
-    weight = {m: Fraction(str(weights.get(m, 0))) for m in present}
+    weight = {m: exact(weights.get(m, 0)) for m in present}
     total = sum(weight.values(), Fraction(0))
     if not present or total <= 0:
         return None
     score = sum((weight[m] * p for m, p in present.items()), Fraction(0)) / total
-    for bound, colour in OVERALL_BANDS:
-        if score >= bound:
-            return score, colour
-    return score, "Red"
+    return score, colour_at_least(score, bands)
 
 
 def two_decimals(score: Fraction) -> float:
@@ -69,12 +68,13 @@ class Scorecard:
     measures: list[Measure]
     colour: Colour | None
     score: Fraction | None
+    bands: WholeBands
 
     @property
     def evidence(self) -> str:
         head = (
-            f"overall {self.colour}: weighted mean {float(self.score):.6g} (Green >= 75, "
-            f"Yellow >= 50, Orange >= 25, else Red)"
+            f"overall {self.colour}: weighted mean {float(self.score):.6g} "
+            f"({out.bands_text(self.bands)})"
             if self.score is not None
             else "overall: no measure with data"
         )
@@ -83,53 +83,16 @@ class Scorecard:
 
 def scorecard_of(row: RowMapping, ctx: RuleContext) -> Scorecard:
     """The measures of one row and their weighted overall."""
+    p = ctx.params.scorecard
     measures = read_measures(row, ctx)
-    points = {m.name: None if m.colour is None else POINTS[m.colour] for m in measures}
-    result = overall(points, ctx.params.scorecard.weights)
+    points = {m.name: None if m.colour is None else p.points.of(m.colour) for m in measures}
+    result = overall(points, p.weights, p.overall_bands)
     if result is None:
-        return Scorecard(measures, None, None)
-    return Scorecard(measures, result[1], result[0])
+        return Scorecard(measures, None, None, p.overall_bands)
+    return Scorecard(measures, result[1], result[0], p.overall_bands)
 
 
 # -- the statement ------------------------------------------------------------------------------
-def support_figures(ctx: RuleContext) -> Subquery:
-    """Per customer: support_risk's condition (as ``support.py`` reads it) and open tickets."""
-    p = ctx.params.support
-    t = account_tickets(ctx)
-    c = customers(ctx)
-    a = ctx.tables.account
-    threshold = func.coalesce(a.c.support_volume_threshold, p.volume_threshold)
-    s = t.c.is_support
-    in_window = and_(s, t.c.created_at >= instant_before(ctx, days=p.volume_days))
-    old_open = and_(s, t.c.is_open, t.c.created_at < instant_before(ctx, days=p.max_age_days))
-    old_high = and_(
-        s, t.c.is_open, t.c.is_high, t.c.created_at < instant_before(ctx, hours=p.priority_hours)
-    )
-    volume = func.coalesce(func.sum(case((in_window, 1), else_=0)), 0)
-    condition = (
-        (volume >= threshold)
-        | (func.coalesce(func.sum(case((old_open, 1), else_=0)), 0) > 0)
-        | (func.coalesce(func.sum(case((old_high, 1), else_=0)), 0) > 0)
-    )
-    query = (
-        select(
-            c.c.account_id,
-            threshold.cast(Integer).label("threshold"),
-            a.c.support_volume_threshold.label("override"),
-            volume.label("volume"),
-            func.coalesce(func.sum(case((and_(s, t.c.is_open), 1), else_=0)), 0).label("open"),
-            list_agg(case((old_open, t.c.ticket_id))).label("old_ids"),
-            list_agg(case((old_high, t.c.ticket_id))).label("high_ids"),
-            case((condition, literal(True)), else_=literal(False)).label("condition"),
-        )
-        .select_from(
-            c.join(a, a.c.id == c.c.account_id).outerjoin(t, t.c.account_id == c.c.account_id)
-        )
-        .group_by(c.c.account_id, a.c.support_volume_threshold)
-    )
-    return query.subquery("support_figures")
-
-
 def scorecard_statement(ctx: RuleContext) -> tuple[Select[Any], Subquery]:
     """Every customer's measure figures in one statement, and its customers subquery."""
     c = customers(ctx)
@@ -192,13 +155,8 @@ REQUIRES: dict[str, tuple[str, ...]] = {
         "support_volume_threshold",
         "bug_volume_threshold",
     ),
-    "zendesk_ticket": ("status", "priority", "type", "tags", "created_at", "organization_id"),
-    "zendesk_organization": ("account_id",),
-    "task": ("what_id", "who_id", "activity_date", "is_closed", "created_at", "sync_key"),
-    "event": ("what_id", "who_id", "start_at", "sync_key"),
-    "cs_timeline_entry": ("account_id", "entry_date", "sync_key"),
-    "opportunity": ("account_id",),
-    "contact": ("account_id",),
+    **TICKET_REQUIRES,
+    **ACTIVITY_REQUIRES,
 }
 
 

@@ -1,10 +1,11 @@
-"""Portable SQL pieces the rules need where SQLite and PostgreSQL differ (dates from datetimes)."""
+"""Portable SQL pieces the rules need where SQLite and PostgreSQL differ: dates from datetimes,
+byte-order comparison, list aggregation."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Date, String, cast, func
+from sqlalchemy import Date, String, cast, false, func, or_, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -47,8 +48,6 @@ def json_has_any(column: ColumnElement[Any], values: tuple[str, ...]) -> ColumnE
     Zendesk tags cannot contain quotes or spaces, so ``"tag"`` in the JSON text is exact.
     """
     text = cast(column, String)
-    from sqlalchemy import false, or_
-
     if not values:
         return false()
     return or_(*(text.like(f'%"{v}"%') for v in values))
@@ -56,9 +55,28 @@ def json_has_any(column: ColumnElement[Any], values: tuple[str, ...]) -> ColumnE
 
 def is_true(column: ColumnElement[Any]) -> ColumnElement[bool]:
     """A checkbox that may be null: null counts as false."""
-    from sqlalchemy import true
-
     return func.coalesce(column, False).is_(true())
+
+
+class byte_order(FunctionElement[Any]):  # noqa: N801 - reads as a SQL function
+    """A text column compared (``min``, ``order_by``) in byte order, as RULES.md compares ids.
+
+    SQLite's default BINARY collation already compares bytes; PostgreSQL needs ``COLLATE "C"``
+    (its database collation may be a locale's, which ignores case and punctuation).
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(byte_order)
+def _default_byte_order(element: byte_order, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(list(element.clauses)[0], **kw))
+
+
+@compiles(byte_order, "postgresql")
+def _pg_byte_order(element: byte_order, compiler: Any, **kw: Any) -> str:
+    return f'({compiler.process(list(element.clauses)[0], **kw)}) COLLATE "C"'
 
 
 class list_agg(FunctionElement[Any]):  # noqa: N801 - reads as a SQL function

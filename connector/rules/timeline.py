@@ -15,7 +15,14 @@ from sqlalchemy.engine import RowMapping
 
 from connector.rules import outputs as out
 from connector.rules.model import DesiredOutput, RuleContext
-from connector.rules.scope import customers, days_before, due, last_activity
+from connector.rules.scope import (
+    ACTIVITY_REQUIRES,
+    customers,
+    days_before,
+    due,
+    firing_rows,
+    last_activity,
+)
 from connector.rules.sqlfn import is_true
 
 
@@ -26,11 +33,7 @@ class TimelineHygiene:
     family = "lifecycle"
     requires = {
         "account": ("segment",),
-        "task": ("what_id", "who_id", "activity_date", "is_closed", "created_at", "sync_key"),
-        "event": ("what_id", "who_id", "start_at", "sync_key"),
-        "cs_timeline_entry": ("account_id", "entry_date", "sync_key"),
-        "opportunity": ("account_id",),
-        "contact": ("account_id",),
+        **ACTIVITY_REQUIRES,
     }
 
     def select(self, ctx: RuleContext, account_id: str | None = None) -> Select[Any]:
@@ -49,9 +52,7 @@ class TimelineHygiene:
             la.c.last_day,
             fires.label("fires"),
         ).select_from(c.join(la, la.c.account_id == c.c.account_id))
-        if account_id is not None:
-            return query.where(c.c.account_id == account_id)
-        return query.where(fires)
+        return firing_rows(query, c.c.account_id, account_id, fires)
 
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:

@@ -30,8 +30,15 @@ def cycle(deps: Deps, sandbox) -> dict[str, set[str]]:
     """Pull, evaluate at the sandbox's anchor, and group top-level output keys by account."""
     assert pull(deps.engine, deps.sources, deps.specs, clock=deps.clock).status == "completed"
     params = load_params(deps.settings.mappings_dir / "rules.toml")
-    ctx = build_context(deps.engine, deps.specs, deps.mappings, params, deps.settings.owners,
-                        sandbox.state.demo.anchor, deps.settings.mappings_dir / "templates")
+    ctx = build_context(
+        deps.engine,
+        deps.specs,
+        deps.mappings,
+        params,
+        deps.settings.owners,
+        sandbox.state.demo.anchor,
+        deps.settings.mappings_dir / "templates",
+    )
     _, outputs = evaluate(deps.engine, ctx, all_rules())
     keys: dict[str, set[str]] = defaultdict(set)
     for o in outputs:
@@ -41,16 +48,23 @@ def cycle(deps: Deps, sandbox) -> dict[str, set[str]]:
 
 
 def expected(sandbox, act: int) -> dict[str, tuple[str, set[str]]]:
-    return {s.account_id: (s.account_name, set(s.account_outputs))
-            for s in sandbox.state.demo.stories if s.act == act}
+    return {
+        s.account_id: (s.account_name, set(s.account_outputs))
+        for s in sandbox.state.demo.stories
+        if s.act == act
+    }
 
 
 def test_the_first_cycle_produces_every_story_accounts_outputs_and_no_others(deps, sandbox):
     got = cycle(deps, sandbox)
-    wrong = {name: {"missing": sorted(want - got.get(acct, set())),
-                    "extra": sorted(got.get(acct, set()) - want)}
-             for acct, (name, want) in expected(sandbox, 0).items()
-             if got.get(acct, set()) != want}
+    wrong = {
+        name: {
+            "missing": sorted(want - got.get(acct, set())),
+            "extra": sorted(got.get(acct, set()) - want),
+        }
+        for acct, (name, want) in expected(sandbox, 0).items()
+        if got.get(acct, set()) != want
+    }
     assert wrong == {}
 
 
@@ -63,8 +77,34 @@ def test_the_second_act_fires_sponsor_turnover_for_the_contacts_who_left(deps, s
         else:
             assert sf.person_update(edit["sobject"], edit["id"], edit["fields"]).success
     got = cycle(deps, sandbox)
-    wrong = {name: {"missing": sorted(want - got.get(acct, set())),
-                    "extra": sorted(got.get(acct, set()) - want)}
-             for acct, (name, want) in expected(sandbox, 1).items()
-             if got.get(acct, set()) != want}
+    wrong = {
+        name: {
+            "missing": sorted(want - got.get(acct, set())),
+            "extra": sorted(got.get(acct, set()) - want),
+        }
+        for acct, (name, want) in expected(sandbox, 1).items()
+        if got.get(acct, set()) != want
+    }
     assert wrong == {}
+
+
+def test_explain_shows_the_figures_that_fired_a_story_account(deps, sandbox):
+    from connector.explain import explain
+
+    cycle(deps, sandbox)
+    params = load_params(deps.settings.mappings_dir / "rules.toml")
+    ctx = build_context(
+        deps.engine,
+        deps.specs,
+        deps.mappings,
+        params,
+        deps.settings.owners,
+        sandbox.state.demo.anchor,
+        deps.settings.mappings_dir / "templates",
+    )
+    result = explain(deps.engine, ctx, all_rules(), "northwind traders")
+    support = next(r for r in result.rules if r.rule == "support_risk")
+    assert support.fires and "20 support tickets" in support.evidence
+    assert "threshold 20" in support.evidence
+    silent = next(r for r in result.rules if r.rule == "bug_risk")
+    assert not silent.fires and silent.figures and silent.outputs == []

@@ -26,8 +26,10 @@ from connector.store import make_engine, mirror, upgrade
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # a Wednesday
 OWNERS = {
-    "support_manager": "005SUPPORTMANAGER1", "cco": "005CCO000000000001",
-    "vp_cs": "005VPCS00000000001", "product_manager": "005PRODUCTMANAGER1",
+    "support_manager": "005SUPPORTMANAGER1",
+    "cco": "005CCO000000000001",
+    "vp_cs": "005VPCS00000000001",
+    "product_manager": "005PRODUCTMANAGER1",
     "fallback": "005FALLBACK0000001",
 }
 
@@ -36,8 +38,13 @@ OWNERS = {
 def specs() -> list[StreamSpec]:
     schema = load_schema()
     mappings = load_mappings(default_mappings_dir())
-    return resolve(mappings, salesforce_describe=lambda name: schema.describe(name, "62.0")
-                   if schema.get(name) else None, zendesk_ticket_fields=None)
+    return resolve(
+        mappings,
+        salesforce_describe=lambda name: (
+            schema.describe(name, "62.0") if schema.get(name) else None
+        ),
+        zendesk_ticket_fields=None,
+    )
 
 
 class World:
@@ -54,28 +61,46 @@ class World:
             self.user(user_id, name=role)
 
     # -- rows -------------------------------------------------------------------------------
-    def add(self, stream: str, record_id: str | None = None, *, deleted: bool = False,
-            **values: Any) -> str:
+    def add(
+        self, stream: str, record_id: str | None = None, *, deleted: bool = False, **values: Any
+    ) -> str:
         record_id = record_id or self.ids.mint(_PREFIX.get(stream, "a0Z"))
         table = self.tables.__getattr__(stream)
         unknown = set(values) - set(table.c.keys())
         assert not unknown, f"{stream} has no column(s) {unknown}"
         with self.engine.begin() as conn:
-            conn.execute(insert(table).values(id=record_id, deleted=deleted, modstamp=NOW,
-                                              pulled_at=NOW, **values))
+            conn.execute(
+                insert(table).values(
+                    id=record_id, deleted=deleted, modstamp=NOW, pulled_at=NOW, **values
+                )
+            )
         return record_id
 
     def user(self, user_id: str | None = None, *, active: bool = True, **values: Any) -> str:
         values.setdefault("email", f"{user_id or 'u'}@example.com".lower())
         return self.add("user", user_id, active=active, **values)
 
-    def customer(self, name: str = "Acme", *, segment: str = "Enterprise",
-                 type: str = "Customer - Direct", csm_id: str | None = None,  # noqa: A002
-                 owner_id: str | None = None, **values: Any) -> str:
+    def customer(
+        self,
+        name: str = "Acme",
+        *,
+        segment: str = "Enterprise",
+        type: str = "Customer - Direct",  # noqa: A002
+        csm_id: str | None = None,
+        owner_id: str | None = None,
+        **values: Any,
+    ) -> str:
         csm_id = csm_id or self.user()
         owner_id = owner_id or self.user()
-        return self.add("account", name=name, type=type, segment=segment, csm_id=csm_id,
-                        owner_id=owner_id, **values)
+        return self.add(
+            "account",
+            name=name,
+            type=type,
+            segment=segment,
+            csm_id=csm_id,
+            owner_id=owner_id,
+            **values,
+        )
 
     def organization(self, account_id: str | None) -> str:
         if account_id in self.orgs:
@@ -86,24 +111,47 @@ class World:
             self.orgs[account_id] = org_id
         return org_id
 
-    def ticket(self, account_id: str | None, *, created_at: datetime, status: str = "open",
-               priority: str | None = "normal", tags: list[str] | None = None,
-               type: str | None = "question", **values: Any) -> str:  # noqa: A002
-        return self.add("zendesk_ticket", str(next(self._zd)),
-                        organization_id=self.organization(account_id), status=status,
-                        priority=priority, tags=tags or [], type=type, created_at=created_at,
-                        updated_at=created_at, **values)
+    def ticket(
+        self,
+        account_id: str | None,
+        *,
+        created_at: datetime,
+        status: str = "open",
+        priority: str | None = "normal",
+        tags: list[str] | None = None,
+        type: str | None = "question",  # noqa: A002
+        **values: Any,
+    ) -> str:
+        return self.add(
+            "zendesk_ticket",
+            str(next(self._zd)),
+            organization_id=self.organization(account_id),
+            status=status,
+            priority=priority,
+            tags=tags or [],
+            type=type,
+            created_at=created_at,
+            updated_at=created_at,
+            **values,
+        )
 
     # -- evaluation -------------------------------------------------------------------------
     def ctx(self, now: datetime = NOW, params: RuleParams | None = None) -> RuleContext:
         params = params or RuleParams()
-        return RuleContext(now=now, today=now.date(), params=params, tables=self.tables,
-                           owners=Owners(OWNERS),
-                           customer_filter=("type", ("Customer - Direct", "Customer - Channel")),
-                           templates=Templates(default_mappings_dir() / "templates"))
+        return RuleContext(
+            now=now,
+            today=now.date(),
+            params=params,
+            tables=self.tables,
+            owners=Owners(OWNERS),
+            customer_filter=("type", ("Customer - Direct", "Customer - Channel")),
+            templates=Templates(default_mappings_dir() / "templates"),
+            mappings_dir=default_mappings_dir(),
+        )
 
-    def rows(self, rule: Rule, ctx: RuleContext | None = None,
-             account_id: str | None = None) -> list[Any]:
+    def rows(
+        self, rule: Rule, ctx: RuleContext | None = None, account_id: str | None = None
+    ) -> list[Any]:
         ctx = ctx or self.ctx()
         with self.engine.connect() as conn:
             return list(conn.execute(rule.select(ctx, account_id)).mappings())
@@ -117,9 +165,16 @@ class World:
         return {o.key for o in self.run(rule, ctx) if o.parent_key is None or o.key == o.parent_key}
 
 
-_PREFIX = {"account": "001", "contact": "003", "user": "005", "opportunity": "006",
-           "task": "00T", "event": "00U", "opportunity_contact_role": "00K",
-           "account_contact_role": "02Z"}
+_PREFIX = {
+    "account": "001",
+    "contact": "003",
+    "user": "005",
+    "opportunity": "006",
+    "task": "00T",
+    "event": "00U",
+    "opportunity_contact_role": "00K",
+    "account_contact_role": "02Z",
+}
 
 
 @pytest.fixture

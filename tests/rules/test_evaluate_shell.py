@@ -40,8 +40,9 @@ def test_an_inactive_owner_is_refused(world) -> None:
 
 def test_a_rule_whose_inputs_are_unmapped_is_disabled_and_named(world) -> None:
     ctx = world.ctx()
-    without_tickets = Tables({n: t for n, t in world.tables._by_stream.items()
-                              if n != "zendesk_ticket"})
+    without_tickets = Tables(
+        {n: t for n, t in world.tables._by_stream.items() if n != "zendesk_ticket"}
+    )
     ctx = type(ctx)(**{**ctx.__dict__, "tables": without_tickets})
     enabled, disabled = enabled_rules([SupportRisk()], ctx)
     assert enabled == [] and disabled == {"support_risk": ["zendesk_ticket"]}
@@ -54,8 +55,11 @@ def test_evaluate_replaces_the_desired_outputs_of_the_rules_it_ran(world) -> Non
     assert report.outputs == {"support_risk": 3}
     with world.engine.connect() as conn:
         keys = set(conn.execute(select(desired_outputs.c.key)).scalars())
-    assert keys == {f"support_risk:{acme}", f"support_risk:{acme}/stay-informed",
-                    f"support_risk:{acme}#zendesk"}
+    assert keys == {
+        f"support_risk:{acme}",
+        f"support_risk:{acme}/stay-informed",
+        f"support_risk:{acme}#zendesk",
+    }
 
 
 def test_as_of_a_bare_date_is_midnight_in_the_rules_timezone() -> None:

@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 from conftest import NOW, days
 
-from connector.rules.measures import colour_of_ratio, engagement_colour, nps_colour
+from connector.rules.measures import colour_at_least, colour_of_ratio, engagement_colour
 from connector.rules.params import RuleParams, ScorecardParams
 from connector.rules.scorecard import HealthScorecard, overall, two_decimals
 
@@ -57,6 +57,10 @@ def open_tickets(world, account, n: int, **values) -> list[str]:
     return [world.ticket(account, created_at=NOW - timedelta(hours=30), **values) for _ in range(n)]
 
 
+SC = ScorecardParams()
+BANDS = SC.overall_bands
+
+
 # -- pure bands and the weighted mean -----------------------------------------------------------
 @pytest.mark.parametrize(
     ("ratio", "colour"),
@@ -70,7 +74,7 @@ def open_tickets(world, account, n: int, **values) -> list[str]:
     ],
 )
 def test_colour_of_ratio_bands_at_the_boundaries(ratio, colour) -> None:
-    assert colour_of_ratio(ratio) == colour
+    assert colour_of_ratio(ratio, SC.ratio_bands) == colour
 
 
 @pytest.mark.parametrize(
@@ -87,7 +91,7 @@ def test_colour_of_ratio_bands_at_the_boundaries(ratio, colour) -> None:
     ],
 )
 def test_nps_colour_bands_at_the_boundaries(value, colour) -> None:
-    assert nps_colour(value) == colour
+    assert colour_at_least(value, SC.nps_bands) == colour
 
 
 @pytest.mark.parametrize(
@@ -104,7 +108,7 @@ def test_nps_colour_bands_at_the_boundaries(value, colour) -> None:
     ],
 )
 def test_engagement_colour_bands_at_the_boundaries(days_since, colour) -> None:
-    assert engagement_colour(days_since) == colour
+    assert engagement_colour(days_since, SC.engagement_bands) == colour
 
 
 @pytest.mark.parametrize(
@@ -125,28 +129,34 @@ def test_engagement_colour_bands_at_the_boundaries(days_since, colour) -> None:
     ],
 )
 def test_overall_is_the_exact_weighted_mean_banded_at_75_50_25(points, weights, expected) -> None:
-    assert overall(points, weights) == expected
+    assert overall(points, weights, SC.overall_bands) == expected
 
 
 def test_overall_is_not_rounded_before_comparing() -> None:
-    score, colour = overall({"support": 100, "bug": 66}, {"support": 9, "bug": 25.01})
+    score, colour = overall({"support": 100, "bug": 66}, {"support": 9, "bug": 25.01}, BANDS)
     assert colour == "Yellow" and score < 75 and two_decimals(score) == 75.0
 
 
 def test_overall_leaves_out_measures_without_data_and_rescales() -> None:
-    weights = ScorecardParams().weights
-    assert overall({"support": 100, "nps": None, "adoption": None}, weights) == (100, "Green")
-    assert overall({"support": 100, "engagement": 0}, weights) == (Fraction(200, 3), "Yellow")
+    weights = SC.weights
+    assert overall({"support": 100, "nps": None, "adoption": None}, weights, BANDS) == (
+        100,
+        "Green",
+    )
+    assert overall({"support": 100, "engagement": 0}, weights, BANDS) == (
+        Fraction(200, 3),
+        "Yellow",
+    )
 
 
 def test_overall_has_no_colour_without_any_measure() -> None:
-    assert overall({}, {"support": 20}) is None
-    assert overall({"support": None}, {"support": 20}) is None
-    assert overall({"support": 100}, {"support": 0}) is None
+    assert overall({}, {"support": 20}, BANDS) is None
+    assert overall({"support": None}, {"support": 20}, BANDS) is None
+    assert overall({"support": 100}, {"support": 0}, BANDS) is None
 
 
 def test_overall_gives_a_measure_missing_from_the_weights_no_weight() -> None:
-    assert overall({"support": 100, "bug": 0}, {"support": 1}) == (100, "Green")
+    assert overall({"support": 100, "bug": 0}, {"support": 1}, BANDS) == (100, "Green")
 
 
 # -- the rule -----------------------------------------------------------------------------------

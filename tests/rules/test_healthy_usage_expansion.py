@@ -9,15 +9,13 @@ from datetime import date, timedelta
 from conftest import NOW, OWNERS
 
 from connector.rules.params import RuleParams
-from connector.rules.usage import (
-    HealthyUsageExpansion,
-    adoption_colour,
-    features_green,
-)
+from connector.rules.usage import HealthyUsageExpansion
+from connector.rules.usage_weeks import adoption_colour, features_green
 
 RULE = HealthyUsageExpansion()
 LAST = date(2026, 11, 9)  # the Monday of the last complete week before NOW (Wed 2026-11-18)
 FEATURES = list(RuleParams().features)  # 7 tracked features, threshold 10 each
+ADOPTION = RuleParams().scorecard.adoption_bands  # 5 / 4 / 2 of 7
 
 
 def week(world, account: str, weeks_back: int, green: int, blank: int = 0, **values) -> str:
@@ -134,7 +132,7 @@ def green_rows(world, monday: date = LAST) -> dict[str, dict]:
         rows = [dict(r) for r in conn.execute(select(fg)).mappings()]
     return {
         r["account_id"]: r
-        | {"colour": adoption_colour(r["green"], r["tracked"], bool(r["has_row"]))}
+        | {"colour": adoption_colour(r["green"], r["tracked"], ADOPTION, bool(r["has_row"]))}
         for r in rows
     }
 
@@ -171,7 +169,7 @@ def test_features_green_merges_two_rows_of_one_week_feature_by_feature(world) ->
 
 
 def test_adoption_colour_bands_scale_from_7_to_the_tracked_features() -> None:
-    assert [adoption_colour(g, 7) for g in (7, 5, 4, 3, 2, 1, 0)] == [
+    assert [adoption_colour(g, 7, ADOPTION) for g in (7, 5, 4, 3, 2, 1, 0)] == [
         "Green",
         "Green",
         "Yellow",
@@ -181,7 +179,7 @@ def test_adoption_colour_bands_scale_from_7_to_the_tracked_features() -> None:
         "Red",
     ]
     # 10 tracked: Green needs 70/7 = 8 (green x 7 >= 50), Yellow 6, Orange 3
-    assert [adoption_colour(g, 10) for g in (8, 7, 6, 5, 3, 2)] == [
+    assert [adoption_colour(g, 10, ADOPTION) for g in (8, 7, 6, 5, 3, 2)] == [
         "Green",
         "Yellow",
         "Yellow",
@@ -189,4 +187,4 @@ def test_adoption_colour_bands_scale_from_7_to_the_tracked_features() -> None:
         "Orange",
         "Red",
     ]
-    assert adoption_colour(7, 7, has_row=False) is None
+    assert adoption_colour(7, 7, ADOPTION, has_row=False) is None

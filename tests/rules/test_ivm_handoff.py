@@ -131,6 +131,18 @@ def test_ivm_handoff_stays_silent_without_licenses_purchased(world) -> None:
     assert world.keys(RULE) == set()
 
 
+def test_ivm_handoff_with_0_licences_has_a_pilot_of_0_that_any_active_figure_meets(world) -> None:
+    acme = onboarding(world, licenses=0)  # pilot = ceil(10 % x 0) = 0; 80 % x 0 = 0
+    reached(world, acme, last=(0, 5), prev=(0, 5))
+    assert world.keys(RULE) == {f"ivm_handoff:{acme}"}
+
+
+def test_ivm_handoff_treats_blank_active_users_as_no_data(world) -> None:
+    acme = onboarding(world, licenses=0)
+    reached(world, acme, last=(None, 5), prev=(0, 5))
+    assert world.keys(RULE) == set()
+
+
 def test_ivm_handoff_stays_silent_outside_the_onboarding_stages(world) -> None:
     acme = onboarding(world, stage="Adopt")
     welcome = onboarding(world, "Welcome Co", stage="Welcome")

@@ -10,7 +10,8 @@ from datetime import timedelta
 from conftest import NOW, OWNERS, World
 from sqlalchemy import insert, select
 
-from connector.rules.nps import NpsPersonaGap, account_nps
+from connector.rules.nps import NpsPersonaGap
+from connector.rules.nps_data import account_nps
 from connector.rules.params import NpsParams, RuleParams
 from connector.store.schema import persona_state
 

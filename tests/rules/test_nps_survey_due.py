@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from conftest import NOW, OWNERS, World
 
-from connector.rules.nps import NpsSurveyDue
+from connector.rules.nps_survey import NpsSurveyDue
 from connector.rules.params import NpsParams, RuleParams
 
 RULE = NpsSurveyDue()

@@ -19,7 +19,6 @@ from connector.rules.persona import (
     effective_persona,
     load_personas,
 )
-from connector.rules.templates import Templates
 
 RULE = PersonaAssignment()
 
@@ -232,7 +231,7 @@ def test_persona_assignment_follows_an_admins_persona_mapping(world, tmp_path) -
         '[[rule]]\npersona = "Buyer"\nroles = ["Purchaser"]\n',
         encoding="utf-8",
     )
-    ctx = replace(world.ctx(), templates=Templates(tmp_path / "templates"))
+    ctx = replace(world.ctx(), mappings_dir=tmp_path)
     acme = world.customer("Acme")
     eng, buyer, ceo = (person(world, acme, t) for t in ("Lead Engineer", "Clerk", "CEO"))
     account_role(world, buyer, "purchaser", account=acme)
