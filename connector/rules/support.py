@@ -117,7 +117,7 @@ class SupportRisk:
         p = ctx.params.support
         source = "account override" if row["override"] is not None else "default"
         lines = [
-            # The window's start moves with the clock: not cited, so evidence changes with data only.
+            # The window start moves with the clock; not cited, so evidence moves with data only.
             f"(a) {row['volume']} support tickets created in the last {p.volume_days} days; "
             f"threshold {row['threshold']} ({source})"
             + (": reached" if row["volume"] >= row["threshold"] else ": not reached"),
