@@ -75,6 +75,8 @@ def _build(name: str, columns: tuple[MappedColumn, ...], origin: str) -> Table:
         Column("pulled_at", UtcDateTime(), nullable=False),
         *(Column(mapped.name, column_type(mapped.type)) for mapped in columns),
         Index(None, "modstamp"),
+        # The rules join on references (account_id, organization_id, what_id, ...): index them.
+        *(Index(None, mapped.name) for mapped in columns if mapped.name.endswith("_id")),
     )
 
 
@@ -100,6 +102,10 @@ def _ensure(conn: Connection, operations: Operations, spec: StreamSpec) -> Mirro
     added = tuple(c.name for c in mirror.columns if c.name not in present)
     for name in added:
         operations.add_column(mirror.name, Column(name, mirror.c[name].type, nullable=True))
+    indexed = {index["name"] for index in inspector.get_indexes(mirror.name)}
+    for index in mirror.indexes:
+        if index.name not in indexed:
+            index.create(conn)
     return MirrorChange(spec.name, created=False, added=added) if added else None
 
 
