@@ -323,7 +323,9 @@ def _print_sandbox_help(server: object) -> None:
         f"{server.instance_host}, {server.zendesk_host}"
     )
     console.print("\nPoint the connector at it (config.toml):")
-    console.print(f'  [transport]\n  connect_to = "127.0.0.1:{p}"\n  connect_to_ca = "{ca}"')
+    console.print(
+        f'  [transport]\n  connect_to = "127.0.0.1:{p}"\n  connect_to_ca = "{ca}"', markup=False
+    )
     console.print("\nOr curl:")
     console.print(
         f"  curl --cacert {ca} --connect-to ::127.0.0.1:{p} "
