@@ -206,3 +206,64 @@ persona_state = Table(
     Column("evaluated_at", UtcDateTime(), nullable=False),
     Index(None, "account_id"),
 )
+
+LEDGER_CLOSED_BY = ("person", "deleted", "connector")
+OUTBOX_STATUSES = ("pending", "sent", "done", "failed", "superseded")
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("target", text_c(), primary_key=True),  # output object: cta, task, zendesk_task, ...
+    Column("external_id", text_c(), primary_key=True),  # key, key#2, <parent>/<step>
+    Column("key", text_c(), nullable=False),  # the desired output key it serves
+    Column("identity", text_c(), nullable=False),  # rule:subject for CTAs, else the key
+    Column("rule", text_c(), nullable=False),
+    Column("account_id", text_c()),
+    Column("crm_id", text_c()),  # Salesforce Id or Zendesk ticket id
+    Column("hash", text_c()),  # of the owned fields last written
+    Column("written", json_type()),  # the owned values last written
+    Column("status_set", text_c()),  # the status the connector set (auto-close guard)
+    Column("closed_at", UtcDateTime()),  # first seen closed or deleted
+    Column("closed_by", text_c()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("error_code", text_c()),
+    Column("error_message", Text),
+    Column("error_hash", text_c()),  # a validation error waits until the desired hash changes
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("retry_at", UtcDateTime()),
+    CheckConstraint(
+        f"closed_by IS NULL OR closed_by IN {LEDGER_CLOSED_BY!r}", name="closed_by"
+    ),
+    Index(None, "target", "identity"),
+    Index(None, "key"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", serial(), primary_key=True, autoincrement=True),
+    Column("run_id", BigInteger),
+    Column("target", text_c(), nullable=False),
+    Column("external_id", text_c(), nullable=False),
+    Column("op", text_c(), nullable=False),
+    Column("write", json_type(), nullable=False),  # the planned write, replayable
+    Column("status", text_c(), nullable=False),
+    Column("job_id", text_c()),  # a Bulk or Zendesk job that carries it
+    Column("code", text_c()),
+    Column("message", Text),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("done_at", UtcDateTime()),
+    CheckConstraint(f"status IN {OUTBOX_STATUSES!r}", name="status"),
+    Index(None, "status"),
+    Index(None, "job_id"),
+)
+
+job_locks = Table(
+    "job_locks",
+    metadata,
+    Column("job", text_c(), primary_key=True),
+    Column("holder", text_c(), nullable=False),
+    Column("acquired_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+)

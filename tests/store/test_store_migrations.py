@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 from connector.store import current_revision, head_revision, upgrade
 from connector.store.schema import metadata
 
-FIXED_TABLES = {"sync_state", "runs", "run_streams", "record_errors"}
+FIXED_TABLES = {"sync_state", "runs", "run_streams", "record_errors", "ledger", "outbox", "job_locks"}
 
 
 def test_an_empty_database_has_no_revision(engine):
@@ -20,7 +20,7 @@ def test_migrations_apply_and_are_idempotent(engine):
     upgrade(engine)
     upgrade(engine)
 
-    assert current_revision(engine) == head_revision() == "0002"
+    assert current_revision(engine) == head_revision() == "0003"
     assert set(inspect(engine).get_table_names()) >= FIXED_TABLES
 
 
