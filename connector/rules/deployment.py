@@ -177,7 +177,7 @@ class DeploymentExpansion:
                 row["account_id"],
                 name="High deployment: expansion opportunity",
                 type="Expansion",
-                reason="Expansion",
+                reason="Adoption",
                 priority="Medium",
                 owner_id=row["csm_owner"],
                 due_date=due_date,
