@@ -260,7 +260,7 @@ def test_a_missing_mappings_folder_is_one_config_error(tmp_path: Path) -> None:
 
 
 def test_files_outside_the_three_source_folders_are_not_read_as_streams(copy: Path) -> None:
-    (copy / "salesforce" / "outputs").mkdir()
+    (copy / "salesforce" / "outputs").mkdir(exist_ok=True)
     (copy / "salesforce" / "outputs" / "cs_cta.toml").write_text("anything = 1\n")
     (copy / "rules.toml").write_text("[support]\nvolume_threshold = 20\n")
     assert len(load_mappings(copy).streams) == len(load_mappings(SHIPPED).streams)
