@@ -1,0 +1,134 @@
+"""What reconcile reads and what it decides: ledger entries, the CRM's state, writes, skips.
+
+All plain data, so ``plan`` is a pure function that tests can call with literals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+Op = Literal["create", "update", "close", "delete"]
+ClosedBy = Literal["person", "deleted", "connector"]
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One record the connector wrote (or adopted from the CRM by its External Id)."""
+
+    target: str
+    external_id: str
+    key: str
+    identity: str
+    rule: str
+    account_id: str | None = None
+    crm_id: str | None = None
+    hash: str | None = None
+    written: Mapping[str, Any] | None = None
+    status_set: str | None = None
+    closed_at: datetime | None = None
+    closed_by: ClosedBy | None = None
+    created_at: datetime | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    error_hash: str | None = None
+    attempts: int = 0
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CrmRecord:
+    """What the pulled mirror says about one record the connector writes."""
+
+    crm_id: str
+    deleted: bool = False
+    status: str | None = None
+    closed: bool = False  # a closed status (or Task.IsClosed) set by whoever
+    snooze_until: date | None = None
+    guard_value: str | None = None  # persona: the field's value now
+    sync_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Write:
+    """One record write. ``values`` are desired-field names; push maps them to CRM fields."""
+
+    op: Op
+    target: str
+    external_id: str
+    key: str
+    identity: str
+    rule: str
+    account_id: str | None
+    values: Mapping[str, Any]  # what to send (hashed + unhashed, and on create the rest)
+    hashed: Mapping[str, Any]  # the owned values the hash covers (stored in the ledger)
+    hash: str
+    changed: tuple[str, ...] = ()  # fields whose value differs from the last write
+    crm_id: str | None = None  # by-Id targets and updates of known records
+    parent_external_id: str | None = None
+    status_set: str | None = None  # the status this write sets (create: the constant)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A desired output (or a ledger record) left alone, and why, for the plan's readers."""
+
+    target: str
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A change of the ledger that needs no CRM write: a record seen closed or deleted."""
+
+    target: str
+    external_id: str
+    closed_at: datetime
+    closed_by: ClosedBy
+
+
+@dataclass
+class Plan:
+    """Everything one reconcile decided, in write order."""
+
+    writes: list[Write] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per target: creates, updates, closes, deletes, skips."""
+        out: dict[str, dict[str, int]] = {}
+        for w in self.writes:
+            row = out.setdefault(w.target, _zero())
+            row[w.op] += 1
+        for s in self.skips:
+            out.setdefault(s.target, _zero())["skip"] += 1
+        return out
+
+    def is_empty(self) -> bool:
+        return not self.writes
+
+
+def _zero() -> dict[str, int]:
+    return {"create": 0, "update": 0, "close": 0, "delete": 0, "skip": 0}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The per-rule reconcile settings (``mappings/rules.toml``) and the evaluation instant."""
+
+    now: datetime
+    today: date
+    cool_down_days: Mapping[str, int]  # rule id -> days; missing: ``default_cool_down``
+    default_cool_down: int = 14
+    auto_close: frozenset[str] = frozenset({"timeline_hygiene"})
+    keep_on_clear: frozenset[str] = frozenset({"ivm_handoff", "sales_handoff"})
+    evaluated: frozenset[str] | None = None  # rules that ran; None: every rule seen
+    keep_weeks: int = 104
+
+    def cool_down(self, rule: str) -> int:
+        return self.cool_down_days.get(rule, self.default_cool_down)

@@ -1,0 +1,156 @@
+"""Reconcile's inputs read from the store: desired outputs, the ledger, the CRM as pulled.
+
+The CRM's state comes from the mirror tables of the connector's own objects (pulled like any
+stream), so reconcile costs no API call: a status, snooze date or deletion a person made is
+seen by the pull that starts the cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Table, select
+
+from connector.mappings import MappingSet
+from connector.reconcile.model import CrmRecord, LedgerEntry
+from connector.reconcile.plan import ZENDESK, CrmState
+from connector.rules.model import DesiredOutput
+from connector.store.schema import desired_outputs, ledger
+from connector.targets import Target
+
+ZENDESK_CLOSED = ("solved", "closed", "deleted")
+
+
+def load_desired(conn: Connection) -> list[DesiredOutput]:
+    """The last evaluation's outputs (Zendesk tasks stored as ``key#zendesk`` get their key)."""
+    out: list[DesiredOutput] = []
+    for r in conn.execute(select(desired_outputs).order_by(desired_outputs.c.key)):
+        key = r.key.removesuffix("#zendesk") if r.object == ZENDESK else r.key
+        out.append(
+            DesiredOutput(
+                key=key,
+                rule=r.rule,
+                object=r.object,
+                account_id=r.account_id,
+                owner_id=r.owner_id,
+                due_date=r.due_date,
+                fields=r.fields,
+                parent_key=r.parent_key,
+                evidence=r.evidence,
+            )
+        )
+    return out
+
+
+def load_ledger(conn: Connection) -> list[LedgerEntry]:
+    return [
+        LedgerEntry(
+            target=r.target,
+            external_id=r.external_id,
+            key=r.key,
+            identity=r.identity,
+            rule=r.rule,
+            account_id=r.account_id,
+            crm_id=r.crm_id,
+            hash=r.hash,
+            written=r.written,
+            status_set=r.status_set,
+            closed_at=r.closed_at,
+            closed_by=r.closed_by,
+            created_at=r.created_at,
+            error_code=r.error_code,
+            error_message=r.error_message,
+            error_hash=r.error_hash,
+            attempts=r.attempts,
+            retry_at=r.retry_at,
+        )
+        for r in conn.execute(select(ledger))
+    ]
+
+
+def load_crm(
+    conn: Connection,
+    targets: Mapping[str, Target],
+    mappings: MappingSet,
+    tables: Mapping[str, Table],
+    zendesk_stream: str = "zendesk_ticket",
+) -> CrmState:
+    """Every record of the connector's objects in the mirror, keyed as ``plan`` expects."""
+    state: dict[tuple[str, str], CrmRecord] = {}
+    for t in targets.values():
+        if t.stream is None or t.stream not in tables:
+            continue
+        table = tables[t.stream]
+        cols = _columns(t, mappings, t.stream)
+        if t.by_id:
+            guard = cols.get("guard")
+            query = select(table.c.id, table.c.deleted, *([table.c[guard]] if guard else []))
+            for r in conn.execute(query):
+                state[(t.output, r.id)] = CrmRecord(
+                    r.id, deleted=r.deleted, guard_value=r[2] if guard else None
+                )
+            continue
+        ext = cols.get("external_id")
+        if ext is None:
+            continue
+        wanted = [c for c in ("status", "closed_flag", "snooze", "hash") if c in cols]
+        query = select(
+            table.c.id, table.c.deleted, table.c[ext], *(table.c[cols[c]] for c in wanted)
+        ).where(table.c[ext].is_not(None))
+        for r in conn.execute(query):
+            got = dict(zip(wanted, r[3:], strict=True))
+            state[(t.output, r[2])] = _record(t, r.id, r.deleted, got)
+    if zendesk_stream in tables:
+        tickets = tables[zendesk_stream]
+        if "external_id" in tickets.c and "status" in tickets.c:
+            query = select(
+                tickets.c.id, tickets.c.deleted, tickets.c.external_id, tickets.c.status
+            ).where(tickets.c.external_id.is_not(None))
+            for r in conn.execute(query):
+                closed = r.status in ZENDESK_CLOSED
+                state[(ZENDESK, r.external_id)] = CrmRecord(
+                    str(r.id),
+                    deleted=bool(r.deleted) or r.status == "deleted",
+                    status=r.status,
+                    closed=closed,
+                )
+    return state
+
+
+def _columns(t: Target, mappings: MappingSet, stream: str) -> dict[str, str]:
+    """Mirror columns of the fields reconcile reads, through the stream's pull mapping."""
+    wanted: dict[str, str | None] = {
+        "external_id": t.external_id,
+        "hash": t.hash_field,
+        "status": t.status.field if t.status else None,
+        "closed_flag": t.status.closed_flag if t.status else None,
+        "snooze": t.status.snooze_field if t.status else None,
+        "guard": t.crm_field(t.guard) if t.guard else None,
+    }
+    out: dict[str, str] = {}
+    for name, crm_field in wanted.items():
+        if crm_field:
+            column = mappings.column_for(stream, crm_field)
+            if column:
+                out[name] = column
+    return out
+
+
+def _record(t: Target, crm_id: str, deleted: bool, got: Mapping[str, Any]) -> CrmRecord:
+    status = got.get("status")
+    closed = bool(got.get("closed_flag"))
+    if t.status is not None and t.status.field and status is not None:
+        closed = status not in t.status.open
+    snooze = got.get("snooze")
+    if isinstance(snooze, str):
+        snooze = date.fromisoformat(snooze[:10])
+    return CrmRecord(
+        crm_id,
+        deleted=bool(deleted),
+        status=status,
+        closed=closed,
+        snooze_until=snooze,
+        sync_hash=got.get("hash"),
+    )
