@@ -162,6 +162,86 @@ def evaluate(config: ConfigPath = None, as_of: AsOf = None, json_out: JsonOut = 
     console.print(evaluation_table(report))
 
 
+Once = Annotated[
+    bool, typer.Option("--once", help="Run one cycle and exit (the scheduler: `run`).")
+]
+
+
+@app.command()
+def sync(
+    config: ConfigPath = None,
+    once: Once = True,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan; write nothing to the CRM or ledger.")
+    ] = False,
+    as_of: AsOf = None,
+    job: Annotated[str, typer.Option(help="The job name recorded in the run history.")] = "sync",
+    json_out: JsonOut = False,
+) -> None:
+    """One cycle: pull, evaluate, reconcile and push, with a summary per object."""
+    from connector.bootstrap import bootstrap
+    from connector.config import load_settings
+    from connector.console import plan_lines, plan_table, pull_progress, sync_table
+    from connector.sync import run_cycle, summary
+
+    deps = _user_errors(lambda: bootstrap(load_settings(config)))
+    with pull_progress(deps.specs, enabled=not json_out) as progress:
+        report = _user_errors(
+            lambda: run_cycle(deps, job=job, dry_run=dry_run, as_of=as_of, pull_progress=progress)
+        )
+    data = summary(report)
+    if json_out:
+        if report.plan is not None:
+            data["plan"] = [
+                {
+                    "op": w.op,
+                    "object": w.target,
+                    "external_id": w.external_id,
+                    "changed": list(w.changed),
+                    "reason": w.reason,
+                }
+                for w in report.plan.writes
+            ]
+            data["skips"] = [
+                {"object": s.target, "key": s.key, "reason": s.reason} for s in report.plan.skips
+            ]
+        print(json.dumps(data, indent=2, default=str))
+    elif dry_run and report.plan is not None:
+        console.print(plan_table(report.plan, "Dry run: the plan (nothing was written)"))
+        for line in plan_lines(report.plan):
+            console.print(line, markup=False, highlight=False)
+    else:
+        console.print(sync_table(data, f"Cycle #{report.run_id}: {report.status}"))
+        console.print(
+            f"API calls: Salesforce {report.salesforce_calls}, Zendesk {report.zendesk_calls}; "
+            f"org usage {deps.api_usage() or 'not reported'}; {report.seconds:.1f} s"
+        )
+    if report.status == "failed":
+        if report.error:
+            err.print(report.error, markup=False, highlight=False)
+        raise typer.Exit(1)
+
+
+@app.command("setup-zendesk")
+def setup_zendesk(config: ConfigPath = None, json_out: JsonOut = False) -> None:
+    """Create the support managers' Zendesk view of CS risk tasks (idempotent)."""
+    from connector.bootstrap import bootstrap
+    from connector.config import load_settings
+    from connector.zendesk_setup import setup_zendesk as run_setup
+
+    deps = _user_errors(lambda: bootstrap(load_settings(config)))
+    if deps.zendesk is None:
+        err.print("config: [zendesk] is not configured")
+        raise typer.Exit(2)
+    result = _user_errors(
+        lambda: run_setup(deps.zendesk, deps.settings.zendesk.support_managers_group)
+    )
+    if json_out:
+        print(json.dumps(asdict(result), indent=2, default=str))
+    else:
+        console.print(str(result))
+
+
 @app.command()
 def explain(
     account: Annotated[str, typer.Argument(help="Account id (15 or 18 characters) or name.")],

@@ -108,3 +108,49 @@ def explanation(result: Any, only_firing: bool = False) -> None:
                 console.print(f"    {line}", markup=False, highlight=False)
         for key in r.outputs:
             console.print(f"    -> {key}", markup=False, highlight=False)
+
+
+SYNC_COLUMNS = ("created", "updated", "closed", "skipped", "failed", "pending")
+
+
+def sync_table(summary: dict[str, Any], title: str) -> Table:
+    """Per output object: created, updated, closed, skipped, failed (and Zendesk jobs pending)."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("object")
+    for name in SYNC_COLUMNS:
+        table.add_column(name, justify="right")
+    for target, row in summary["objects"].items():
+        table.add_row(target, *(str(row.get(name, 0)) for name in SYNC_COLUMNS))
+    return table
+
+
+def plan_table(plan: Any, title: str) -> Table:
+    """Per output object: what a dry run would create, update and close, and what it skips."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("object")
+    for name in ("create", "update", "close", "delete", "skip"):
+        table.add_column(name, justify="right")
+    for target, row in plan.counts().items():
+        table.add_row(
+            target, *(str(row[n]) for n in ("create", "update", "close", "delete", "skip"))
+        )
+    return table
+
+
+def plan_lines(plan: Any, limit: int = 20) -> list[str]:
+    """The plan's writes, one line each (key and the fields that would change), per object."""
+    lines: list[str] = []
+    shown: dict[tuple[str, str], int] = {}
+    for w in plan.writes:
+        n = shown.get((w.target, w.op), 0)
+        shown[(w.target, w.op)] = n + 1
+        if n == limit:
+            lines.append(f"  {w.op} {w.target}: ... (more: --json lists every write)")
+        if n >= limit:
+            continue
+        fields = ", ".join(w.changed) if w.op == "update" else ""
+        why = f" ({w.reason})" if w.reason else ""
+        lines.append(
+            f"  {w.op} {w.target} {w.external_id}" + (f": {fields}" if fields else "") + why
+        )
+    return lines

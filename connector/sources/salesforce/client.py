@@ -104,6 +104,11 @@ class SalesforceClient:
         """Transient failures retried so far."""
         return self.meter.retries
 
+    @property
+    def instance_url(self) -> str | None:
+        """``https://<instance>`` once logged in (links back to records), else None."""
+        return f"https://{self._sf.sf_instance}" if self._sf is not None else None
+
     # -- the REST API -----------------------------------------------------------------------
     def describe(self, sobject: str) -> dict[str, Any]:
         """``GET sobjects/X/describe``: fields and their types."""
@@ -181,6 +186,36 @@ class SalesforceClient:
             return rows, (None if following in (None, "", "null") else following)
 
         return self._call("bulk query results", fetch)
+
+    # -- sObject Collections writes (idempotent: upserts by External Id, updates by Id) ------
+    def collections_upsert(
+        self, sobject: str, external_id_field: str, records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """``PATCH composite/sobjects/X/ExtField``: up to 200 records, ``allOrNone`` false."""
+        path = f"composite/sobjects/{sobject}/{external_id_field}"
+        return self._collections("PATCH", path, {"allOrNone": False, "records": records})
+
+    def collections_update(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``PATCH composite/sobjects``: update up to 200 records by Id."""
+        return self._collections(
+            "PATCH", "composite/sobjects", {"allOrNone": False, "records": records}
+        )
+
+    def collections_delete(self, ids: list[str]) -> list[dict[str, Any]]:
+        """``DELETE composite/sobjects?ids=``: up to 200 records to the recycle bin."""
+        params = {"ids": ",".join(ids), "allOrNone": "false"}
+        return self._collections("DELETE", "composite/sobjects", None, params=params)
+
+    def _collections(
+        self, method: str, path: str, body: Any, params: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        def send(sf: Salesforce) -> list[dict[str, Any]]:
+            answer = self._raw(sf, method, path, json=body, params=params).json()
+            if not isinstance(answer, list):
+                raise FatalApiError(f"{method} {path}: expected a result list")
+            return answer
+
+        return self._call(f"{method} {path}", send)
 
     def close(self) -> None:
         """Release the session's connections."""

@@ -1,0 +1,1 @@
+"""Push: the plan written to the outbox, then to Salesforce and Zendesk in batches."""

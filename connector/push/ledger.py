@@ -1,0 +1,207 @@
+"""The outbox and the ledger in the store: what push is about to write, and what it wrote.
+
+The plan goes into the outbox before any call; each batch's results update the ledger and mark
+its outbox rows in one transaction, so a crash leaves either the batch recorded or the batch
+still pending (and an upsert by External Id repeats harmlessly).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, select, update
+
+from connector.reconcile.model import Observation, Write
+from connector.store.engine import upsert_insert
+from connector.store.schema import ledger, outbox, record_errors
+
+RETRY_BASE = timedelta(minutes=5)
+RETRY_MAX = timedelta(hours=6)
+
+
+def write_outbox(
+    conn: Connection, run_id: int | None, writes: Sequence[Write], now: datetime
+) -> list[int]:
+    """The plan's writes as pending outbox rows; their ids in plan order."""
+    ids: list[int] = []
+    for w in writes:
+        result = conn.execute(
+            outbox.insert().values(
+                run_id=run_id,
+                target=w.target,
+                external_id=w.external_id,
+                op=w.op,
+                write=_jsonable(w),
+                status="pending",
+                created_at=now,
+            )
+        )
+        ids.append(int(result.inserted_primary_key[0]))
+    return ids
+
+
+def supersede_stale(conn: Connection, keep_targets: Iterable[str] = ()) -> int:
+    """Outbox rows a crashed or stopped run left: the new plan covers them (Salesforce
+    upserts repeat harmlessly); Zendesk rows in a job are kept for polling."""
+    keep = list(keep_targets)
+    query = update(outbox).where(outbox.c.status.in_(("pending", "sent")))
+    if keep:
+        query = query.where(outbox.c.target.not_in(keep))
+    return conn.execute(query.values(status="superseded")).rowcount or 0
+
+
+def mark(
+    conn: Connection,
+    ids: Sequence[int],
+    status: str,
+    now: datetime,
+    code: str | None = None,
+    message: str | None = None,
+    job_id: str | None = None,
+) -> None:
+    if not ids:
+        return
+    values: dict[str, Any] = {"status": status, "code": code, "message": message}
+    if status in ("done", "failed", "superseded"):
+        values["done_at"] = now
+    if job_id is not None:
+        values["job_id"] = job_id
+    conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(**values))
+
+
+def observe(conn: Connection, observations: Sequence[Observation]) -> None:
+    """Records seen closed or deleted by a person: closed in the ledger, once."""
+    for o in observations:
+        conn.execute(
+            update(ledger)
+            .where(
+                and_(
+                    ledger.c.target == o.target,
+                    ledger.c.external_id == o.external_id,
+                    ledger.c.closed_at.is_(None),
+                )
+            )
+            .values(closed_at=o.closed_at, closed_by=o.closed_by, updated_at=o.closed_at)
+        )
+        if (
+            conn.execute(
+                select(ledger.c.key).where(
+                    ledger.c.target == o.target, ledger.c.external_id == o.external_id
+                )
+            ).first()
+            is None
+        ):
+            # Adopted from the CRM (a rebuilt store): keep the closing in the ledger.
+            from connector.reconcile.plan import base_key, identity_of
+
+            key = base_key(o.external_id)
+            conn.execute(
+                ledger.insert().values(
+                    target=o.target,
+                    external_id=o.external_id,
+                    key=key,
+                    identity=identity_of(o.target, key),
+                    rule=key.split(":", 1)[0],
+                    closed_at=o.closed_at,
+                    closed_by=o.closed_by,
+                    created_at=o.closed_at,
+                    updated_at=o.closed_at,
+                )
+            )
+
+
+def succeeded(conn: Connection, w: Write, crm_id: str | None, now: datetime) -> None:
+    """The ledger after a successful write: the hash and values written, errors cleared."""
+    closing = w.op in ("close", "delete")
+    row = {
+        "target": w.target,
+        "external_id": w.external_id,
+        "key": w.key,
+        "identity": w.identity,
+        "rule": w.rule,
+        "account_id": w.account_id,
+        "crm_id": crm_id or w.crm_id,
+        "hash": w.hash or None,
+        "written": dict(w.hashed) if w.op != "delete" else None,
+        "status_set": w.status_set,
+        "created_at": now,
+        "updated_at": now,
+        "error_code": None,
+        "error_message": None,
+        "error_hash": None,
+        "attempts": 0,
+        "retry_at": None,
+    }
+    if closing:
+        row.update(closed_at=now, closed_by="connector")
+    stmt = upsert_insert(conn, ledger).values(**row)
+    changes = {k: stmt.excluded[k] for k in row if k not in ("target", "external_id", "created_at")}
+    if w.op == "update" and w.status_set is None:
+        changes.pop("status_set")
+    conn.execute(stmt.on_conflict_do_update(index_elements=["target", "external_id"], set_=changes))
+
+
+def failed(
+    conn: Connection,
+    run_id: int | None,
+    w: Write,
+    code: str | None,
+    message: str | None,
+    now: datetime,
+    *,
+    transient: bool,
+) -> None:
+    """A failed write: transient ones retry after a growing pause, the rest wait for a change."""
+    current = conn.execute(
+        select(ledger.c.attempts).where(
+            ledger.c.target == w.target, ledger.c.external_id == w.external_id
+        )
+    ).first()
+    attempts = (current.attempts if current else 0) + 1
+    retry_at = now + min(RETRY_MAX, RETRY_BASE * 2 ** (attempts - 1)) if transient else None
+    errors = {
+        "error_code": code,
+        "error_message": message,
+        "error_hash": None if transient else w.hash,
+        "attempts": attempts,
+        "retry_at": retry_at,
+        "updated_at": now,
+    }
+    if current is None:
+        conn.execute(
+            ledger.insert().values(
+                target=w.target,
+                external_id=w.external_id,
+                key=w.key,
+                identity=w.identity,
+                rule=w.rule,
+                account_id=w.account_id,
+                crm_id=w.crm_id,
+                created_at=now,
+                **errors,
+            )
+        )
+    else:
+        conn.execute(
+            update(ledger)
+            .where(ledger.c.target == w.target, ledger.c.external_id == w.external_id)
+            .values(**errors)
+        )
+    if run_id is not None:
+        conn.execute(
+            record_errors.insert().values(
+                run_id=run_id,
+                stream=f"push:{w.target}",
+                record_id=w.external_id,
+                code=code,
+                message=message or "",
+                at=now,
+            )
+        )
+
+
+def _jsonable(w: Write) -> dict[str, Any]:
+    return dataclasses.asdict(w) | {"changed": list(w.changed)}

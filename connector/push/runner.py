@@ -1,0 +1,328 @@
+"""The push shell: outbox first, then Salesforce parents, children, then Zendesk, batch by batch.
+
+Each batch is one API call and one store transaction (ledger + outbox). Zendesk jobs are
+submitted and polled once per cycle, never waited on: their ticket ids reach the ledger when a
+poll finds the job done, and the CTA gets its ticket id in the next plan.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from connector.errors import ApiError, FatalApiError, QuotaExhausted, TransientApiError
+from connector.push import ledger as book
+from connector.push import salesforce as sfw
+from connector.reconcile.model import Plan, Write
+from connector.reconcile.plan import ZENDESK
+from connector.store.schema import ledger, outbox
+from connector.store.uow import UnitOfWork
+from connector.targets import Target
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int], None]  # (target, records done in this batch)
+
+
+@dataclass
+class TargetCounts:
+    created: int = 0
+    updated: int = 0
+    closed: int = 0
+    deleted: int = 0
+    failed: int = 0
+    pending: int = 0  # in a Zendesk job not yet done
+
+    def add(self, op: str) -> None:
+        name = {"create": "created", "update": "updated", "close": "closed", "delete": "deleted"}
+        setattr(self, name[op], getattr(self, name[op]) + 1)
+
+
+@dataclass
+class PushReport:
+    """What one push did, per output object, and how many calls it made."""
+
+    status: str = "completed"  # completed | stopped | failed
+    counts: dict[str, TargetCounts] = field(default_factory=dict)
+    salesforce_calls: int = 0
+    zendesk_calls: int = 0
+    zendesk_done: int = 0  # tickets whose job finished in this push
+    error: str | None = None
+
+    def count(self, target: str) -> TargetCounts:
+        return self.counts.setdefault(target, TargetCounts())
+
+
+def push(
+    engine: Engine,
+    plan: Plan,
+    *,
+    salesforce: sfw.CollectionsApi,
+    targets: Mapping[str, Target],
+    now: datetime,
+    run_id: int | None = None,
+    zendesk: Any | None = None,
+    cta_url: Callable[[str], str] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    progress: Progress | None = None,
+    only: set[str] | None = None,
+) -> PushReport:
+    """Write ``plan`` (or its ``only`` targets) and record every result."""
+    report = PushReport()
+    writes = [w for w in plan.writes if only is None or w.target in only]
+    with UnitOfWork(engine) as uow:
+        unknown = _unknown_creates(uow.conn, now)
+        book.supersede_stale(uow.conn, keep_targets=[ZENDESK])
+        book.observe(uow.conn, plan.observations if only is None else [])
+        ids = book.write_outbox(uow.conn, run_id, writes, now)
+        uow.commit()
+    outbox_id = {id(w): i for w, i in zip(writes, ids, strict=True)}
+    if zendesk is not None:
+        _poll_zendesk(engine, zendesk, report, now)
+    sf_writes = [w for w in writes if w.target != ZENDESK]
+    failed_parents: set[tuple[str, str]] = set()
+    try:
+        for t, how, batch in sfw.batches(sf_writes, targets):
+            if should_stop():
+                report.status = "stopped"
+                break
+            batch = _drop_orphans(engine, batch, t, failed_parents, outbox_id, report, now)
+            if not batch:
+                continue
+            outcomes = _send_batch(salesforce, t, how, batch, targets, now, report)
+            _record(engine, run_id, outcomes, outbox_id, report, now, failed_parents)
+            if progress is not None:
+                progress(t.output, len(batch))
+        zd_writes = [w for w in writes if w.target == ZENDESK]
+        if zendesk is not None and zd_writes and report.status == "completed":
+            _push_zendesk(engine, zendesk, zd_writes, outbox_id, report, now, cta_url, unknown)
+            _poll_zendesk(engine, zendesk, report, now)
+    except QuotaExhausted as exc:
+        report.status, report.error = "stopped", str(exc)
+        log.warning("push stopped, state kept: %s", exc)
+    except FatalApiError as exc:
+        report.status, report.error = "failed", str(exc)
+        log.error("push failed: %s", exc)
+    return report
+
+
+def _send_batch(
+    api: sfw.CollectionsApi,
+    t: Target,
+    how: str,
+    batch: list[Write],
+    targets: Mapping[str, Target],
+    now: datetime,
+    report: PushReport,
+) -> list[sfw.Outcome]:
+    report.salesforce_calls += 1
+    try:
+        outcomes = sfw.send(api, t, how, batch, targets, now)
+    except TransientApiError as exc:  # retries spent: the whole batch waits for a later cycle
+        return [
+            sfw.Outcome(w, False, code=exc.code or "TRANSIENT", message=str(exc)) for w in batch
+        ]
+    duplicates = [o.write for o in outcomes if o.code in sfw.DUPLICATE_CODES]
+    if duplicates and how == "upsert":
+        # A concurrent create won the race: the record exists now, so the upsert updates it.
+        report.salesforce_calls += 1
+        again = {id(o.write): o for o in sfw.send(api, t, how, duplicates, targets, now)}
+        outcomes = [again.get(id(o.write), o) for o in outcomes]
+    return outcomes
+
+
+def _record(
+    engine: Engine,
+    run_id: int | None,
+    outcomes: Sequence[sfw.Outcome],
+    outbox_id: Mapping[int, int],
+    report: PushReport,
+    now: datetime,
+    failed_parents: set[tuple[str, str]],
+) -> None:
+    with UnitOfWork(engine) as uow:
+        done, bad = [], []
+        for o in outcomes:
+            w = o.write
+            if o.ok:
+                book.succeeded(uow.conn, w, o.crm_id, now)
+                report.count(w.target).add(w.op)
+                done.append(outbox_id[id(w)])
+            else:
+                book.failed(uow.conn, run_id, w, o.code, o.message, now, transient=o.transient)
+                report.count(w.target).failed += 1
+                failed_parents.add((w.target, w.external_id))
+                bad.append((outbox_id[id(w)], o.code, o.message))
+                log.warning("%s %s failed: %s: %s", w.target, w.external_id, o.code, o.message)
+        book.mark(uow.conn, done, "done", now)
+        for i, code, message in bad:
+            book.mark(uow.conn, [i], "failed", now, code, message)
+        uow.commit()
+
+
+def _drop_orphans(
+    engine: Engine,
+    batch: list[Write],
+    t: Target,
+    failed_parents: set[tuple[str, str]],
+    outbox_id: Mapping[int, int],
+    report: PushReport,
+    now: datetime,
+) -> list[Write]:
+    """Children of a parent that failed in this push wait for the parent (next cycle)."""
+    if t.parent is None or not failed_parents:
+        return batch
+    keep, orphans = [], []
+    for w in batch:
+        parent = (t.parent.output, w.parent_external_id or "")
+        (orphans if parent in failed_parents else keep).append(w)
+    if orphans:
+        with UnitOfWork(engine) as uow:
+            book.mark(
+                uow.conn,
+                [outbox_id[id(w)] for w in orphans],
+                "superseded",
+                now,
+                "PARENT_FAILED",
+                "its parent failed in this push; retried next cycle",
+            )
+            uow.commit()
+        for w in orphans:
+            failed_parents.add((w.target, w.external_id))
+            report.count(w.target).failed += 1
+    return keep
+
+
+# -- Zendesk ---------------------------------------------------------------------------------
+def _push_zendesk(
+    engine: Engine,
+    writer: Any,
+    writes: Sequence[Write],
+    outbox_id: Mapping[int, int],
+    report: PushReport,
+    now: datetime,
+    cta_url: Callable[[str], str] | None,
+    unknown: set[str],
+) -> None:
+    from connector.push.zendesk import TicketWrite
+
+    with engine.connect() as conn:
+        cta_ids = {
+            r.external_id: r.crm_id
+            for r in conn.execute(
+                select(ledger.c.external_id, ledger.c.crm_id).where(ledger.c.target == "cta")
+            )
+        }
+    tickets: list[TicketWrite] = []
+    by_ext: dict[str, Write] = {}
+    for w in writes:
+        if w.op == "create" and w.external_id in unknown:
+            found = writer.find_by_external_id(w.external_id)
+            report.zendesk_calls += 1
+            if found:  # an earlier create landed after all: adopt it, do not create twice
+                with UnitOfWork(engine) as uow:
+                    book.succeeded(uow.conn, w, str(found[0]["id"]), now)
+                    book.mark(uow.conn, [outbox_id[id(w)]], "done", now)
+                    uow.commit()
+                report.count(ZENDESK).add("create")
+                continue
+        cta_id = cta_ids.get(w.external_id)
+        v = w.values
+        tickets.append(
+            TicketWrite(
+                external_id=w.external_id,
+                ticket_id=int(w.crm_id) if w.crm_id else None,
+                subject=str(v.get("subject") or ""),
+                description=str(v.get("description") or ""),
+                risk_type=str(v.get("risk_type") or ""),
+                account_id=v.get("account_id"),
+                cta_id=cta_id,
+                cta_url=cta_url(cta_id) if cta_url and cta_id else None,
+            )
+        )
+        by_ext[w.external_id] = w
+    if not tickets:
+        return
+    jobs = writer.submit(tickets)
+    report.zendesk_calls += len(jobs)
+    with UnitOfWork(engine) as uow:
+        for job in jobs:
+            rows = [outbox_id[id(by_ext[e])] for e in job.external_ids]
+            book.mark(uow.conn, rows, "sent", now, job_id=job.job_id)
+        uow.commit()
+    for job in jobs:
+        report.count(ZENDESK).pending += len(job.external_ids)
+
+
+def _unknown_creates(conn: Any, now: datetime) -> set[str]:
+    """Zendesk creates an earlier run wrote to the outbox but never saw submitted (a crash
+    between the call and its record): looked up by ``external_id`` before creating again."""
+    rows = conn.execute(
+        select(outbox.c.id, outbox.c.external_id).where(
+            outbox.c.target == ZENDESK, outbox.c.op == "create", outbox.c.status == "pending"
+        )
+    ).all()
+    book.mark(conn, [r.id for r in rows], "superseded", now, "UNKNOWN", "outcome unknown")
+    return {r.external_id for r in rows}
+
+
+def _poll_zendesk(engine: Engine, writer: Any, report: PushReport, now: datetime) -> None:
+    from connector.push.zendesk import SubmittedJob
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(outbox)
+            .where(
+                outbox.c.target == ZENDESK, outbox.c.status == "sent", outbox.c.job_id.is_not(None)
+            )
+            .order_by(outbox.c.id)
+        ).all()
+    if not rows:
+        return
+    jobs: dict[str, list[Any]] = {}
+    for r in rows:
+        jobs.setdefault(r.job_id, []).append(r)
+    submitted = [
+        SubmittedJob(
+            job_id, rs[0].op if rs[0].op == "create" else "update", tuple(r.external_id for r in rs)
+        )
+        for job_id, rs in jobs.items()
+    ]
+    try:
+        results = writer.poll(submitted)
+        report.zendesk_calls += max(1, (len(submitted) + 99) // 100)
+    except ApiError as exc:
+        log.warning("Zendesk job poll failed; polled again next cycle: %s", exc)
+        return
+    with UnitOfWork(engine) as uow:
+        for job_id, outcome in results.items():
+            if outcome is None:
+                continue
+            by_ext = {r.external_id: r for r in jobs[job_id]}
+            for res in outcome:
+                row = by_ext.get(res.external_id)
+                if row is None:
+                    continue
+                w = _write_from(row.write)
+                if res.ok:
+                    book.succeeded(uow.conn, w, str(res.ticket_id), now)
+                    book.mark(uow.conn, [row.id], "done", now)
+                    report.count(ZENDESK).add(w.op)
+                    report.zendesk_done += 1
+                else:
+                    book.failed(
+                        uow.conn, row.run_id, w, res.code, res.message, now, transient=False
+                    )
+                    book.mark(uow.conn, [row.id], "failed", now, res.code, res.message)
+                    report.count(ZENDESK).failed += 1
+        uow.commit()
+
+
+def _write_from(data: Mapping[str, Any]) -> Write:
+    fields = dict(data)
+    fields["changed"] = tuple(fields.get("changed") or ())
+    return Write(**fields)

@@ -1,0 +1,325 @@
+"""One cycle: pull → evaluate → reconcile → push, each a plain function over the store.
+
+The CLI (``sync --once``), the scheduler and tests call this. A dry run pulls (reads only),
+evaluates and plans, then puts the rules' own state back, so its plan is what the next real
+cycle does; it writes nothing to the CRM, the ledger or the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select
+
+from connector.bootstrap import Deps
+from connector.evaluate import EvaluationReport, build_context, evaluate, parse_as_of
+from connector.pull import PullReport, pull
+from connector.push.runner import PushReport, push
+from connector.reconcile.model import Plan, Policy
+from connector.reconcile.plan import plan as make_plan
+from connector.reconcile.state import load_crm, load_desired, load_ledger
+from connector.rules import all_rules
+from connector.rules.model import Rule, RuleContext
+from connector.rules.params import RuleParams, load_params
+from connector.store import mirror, runs
+from connector.store.schema import desired_outputs, persona_state
+from connector.store.uow import UnitOfWork
+from connector.targets import Target, load_targets
+
+log = logging.getLogger(__name__)
+STEPS = ("pull", "evaluate", "reconcile", "push")
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did, step by step."""
+
+    job: str
+    dry_run: bool
+    status: str = "completed"
+    run_id: int | None = None
+    pull: PullReport | None = None
+    evaluation: EvaluationReport | None = None
+    plan: Plan | None = None
+    follow_up: Plan | None = None  # CTA updates after Zendesk jobs finished (ticket ids)
+    push: PushReport | None = None
+    salesforce_calls: int = 0
+    zendesk_calls: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    steps: list[str] = field(default_factory=list)
+
+
+def rule_context(deps: Deps, as_of: str | None = None) -> tuple[RuleContext, RuleParams]:
+    """The rule context for ``deps``: rules.toml, owners, templates, the evaluation instant."""
+    mappings_dir = deps.settings.mappings_dir
+    params = load_params(mappings_dir / "rules.toml", "mappings/rules.toml")
+    now = parse_as_of(as_of, params.timezone) if as_of else deps.clock()
+    ctx = build_context(
+        deps.engine,
+        deps.specs,
+        deps.mappings,
+        params,
+        deps.settings.owners,
+        now,
+        mappings_dir / "templates",
+    )
+    return ctx, params
+
+
+def select_rules(rules: Sequence[str] | None = None, exclude: Sequence[str] = ()) -> list[Rule]:
+    """The rules a job runs: the named ones, or all but ``exclude``."""
+    chosen = [r for r in all_rules() if (rules is None or r.id in rules) and r.id not in exclude]
+    return chosen
+
+
+def policy_for(params: RuleParams, ctx: RuleContext, evaluated: Sequence[str] | None) -> Policy:
+    return Policy(
+        now=ctx.now,
+        today=ctx.today,
+        cool_down_days=dict(params.cool_down),
+        default_cool_down=params.cool_down_days,
+        evaluated=frozenset(evaluated) if evaluated is not None else None,
+        keep_weeks=params.scorecard.keep_weeks,
+    )
+
+
+def reconcile(deps: Deps, targets: dict[str, Target], policy: Policy) -> Plan:
+    """The plan for the desired outputs in the store, against the ledger and the mirror."""
+    tables = {s.name: mirror.table(s) for s in deps.specs}
+    with deps.engine.connect() as conn:
+        desired = load_desired(conn)
+        book = load_ledger(conn)
+        crm = load_crm(conn, targets, deps.mappings, tables)
+    return make_plan(desired, book, crm, policy, targets)
+
+
+def run_cycle(
+    deps: Deps,
+    *,
+    job: str = "sync",
+    steps: Sequence[str] = STEPS,
+    rules: Sequence[str] | None = None,
+    exclude_rules: Sequence[str] = (),
+    dry_run: bool = False,
+    as_of: str | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    pull_progress: Any = None,
+    push_progress: Any = None,
+) -> CycleReport:
+    """Run the steps of one cycle; a stop request ends it after the current page or batch."""
+    started = time.perf_counter()
+    report = CycleReport(job=job, dry_run=dry_run, steps=list(steps))
+    targets = load_targets(deps.settings.mappings_dir)
+    sf_before = deps.salesforce.api_calls
+    zd_before = deps.zendesk.stats.api_calls if deps.zendesk is not None else 0
+    with UnitOfWork(deps.engine) as uow:
+        report.run_id = runs.start(uow.conn, job, started_at=deps.clock())
+        uow.commit()
+    try:
+        _steps(
+            deps,
+            report,
+            targets,
+            steps,
+            rules,
+            exclude_rules,
+            dry_run,
+            as_of,
+            should_stop,
+            pull_progress,
+            push_progress,
+        )
+    except Exception as exc:
+        report.status, report.error = "failed", str(exc)
+        _finish(deps, report, sf_before, zd_before, started)
+        raise
+    _finish(deps, report, sf_before, zd_before, started)
+    return report
+
+
+def _steps(
+    deps: Deps,
+    report: CycleReport,
+    targets: dict[str, Target],
+    steps: Sequence[str],
+    rules: Sequence[str] | None,
+    exclude_rules: Sequence[str],
+    dry_run: bool,
+    as_of: str | None,
+    should_stop: Callable[[], bool],
+    pull_progress: Any,
+    push_progress: Any,
+) -> None:
+    if "pull" in steps:
+        report.pull = pull(
+            deps.engine,
+            deps.sources,
+            deps.specs,
+            clock=deps.clock,
+            progress=pull_progress,
+            should_stop=should_stop,
+            job=f"{report.job}:pull",
+            api_usage=deps.api_usage,
+        )
+        if report.pull.status != "completed":
+            report.status = report.pull.status
+            return
+    if should_stop():
+        report.status = "stopped"
+        return
+    ctx, params = rule_context(deps, as_of)
+    chosen = select_rules(rules, exclude_rules)
+    evaluated: list[str] | None = None
+    if "evaluate" in steps:
+        saved = _save_rule_state(deps.engine) if dry_run else None
+        try:
+            report.evaluation, _ = evaluate(deps.engine, ctx, chosen)
+            evaluated = list(report.evaluation.outputs)
+            if "reconcile" in steps:
+                report.plan = reconcile(deps, targets, policy_for(params, ctx, evaluated))
+        finally:
+            if saved is not None:
+                _restore_rule_state(deps.engine, saved)
+    elif "reconcile" in steps:
+        report.plan = reconcile(deps, targets, policy_for(params, ctx, None))
+    if dry_run or report.plan is None or "push" not in steps or should_stop():
+        if should_stop():
+            report.status = "stopped"
+        return
+    zendesk_writer = _zendesk_writer(deps)
+    report.push = push(
+        deps.engine,
+        report.plan,
+        salesforce=deps.salesforce,
+        targets=targets,
+        now=ctx.now,
+        run_id=report.run_id,
+        zendesk=zendesk_writer,
+        cta_url=_cta_url(deps),
+        should_stop=should_stop,
+        progress=push_progress,
+    )
+    if report.push.status != "completed":
+        report.status = report.push.status
+        report.error = report.push.error
+        return
+    if report.push.zendesk_done:
+        # Tickets created in this cycle: their ids go back onto the CTAs now.
+        policy = policy_for(params, ctx, evaluated)
+        report.follow_up = reconcile(deps, targets, policy)
+        follow = push(
+            deps.engine,
+            report.follow_up,
+            salesforce=deps.salesforce,
+            targets=targets,
+            now=ctx.now,
+            run_id=report.run_id,
+            only={"cta"},
+        )
+        for target, counts in follow.counts.items():
+            mine = report.push.count(target)
+            mine.updated += counts.updated
+            mine.failed += counts.failed
+        report.push.salesforce_calls += follow.salesforce_calls
+
+
+def _zendesk_writer(deps: Deps) -> Any:
+    if deps.zendesk is None:
+        return None
+    from connector.push.zendesk import ZendeskTicketWriter
+
+    return ZendeskTicketWriter.connect(deps.zendesk, deps.settings.zendesk.support_managers_group)
+
+
+def _cta_url(deps: Deps) -> Callable[[str], str] | None:
+    base = getattr(deps.salesforce, "instance_url", None)
+    if not base:
+        return None
+    return lambda record_id: f"{base.rstrip('/')}/{record_id}"
+
+
+def _finish(
+    deps: Deps, report: CycleReport, sf_before: int, zd_before: int, started: float
+) -> None:
+    report.salesforce_calls = deps.salesforce.api_calls - sf_before
+    if deps.zendesk is not None:
+        report.zendesk_calls = deps.zendesk.stats.api_calls - zd_before
+    report.seconds = round(time.perf_counter() - started, 3)
+    if report.run_id is None:
+        return
+    status = report.status if report.status in ("completed", "stopped", "failed") else "failed"
+    with UnitOfWork(deps.engine) as uow:
+        runs.finish(
+            uow.conn,
+            report.run_id,
+            status=status,  # type: ignore[arg-type]
+            summary=summary(report),
+            api_calls=report.salesforce_calls + report.zendesk_calls,
+            api_usage=deps.api_usage(),
+            error=report.error,
+            ended_at=deps.clock(),
+        )
+        uow.commit()
+
+
+def summary(report: CycleReport) -> dict[str, Any]:
+    """The cycle as JSON: per object created, updated, closed, skipped, failed."""
+    objects: dict[str, dict[str, int]] = {}
+    if report.plan is not None:
+        for target, c in report.plan.counts().items():
+            objects[target] = {
+                "planned_create": c["create"],
+                "planned_update": c["update"],
+                "planned_close": c["close"] + c["delete"],
+                "skipped": c["skip"],
+            }
+    if report.push is not None:
+        for target, pc in report.push.counts.items():
+            row = objects.setdefault(target, {})
+            row.update(
+                created=pc.created,
+                updated=pc.updated,
+                closed=pc.closed + pc.deleted,
+                failed=pc.failed,
+                pending=pc.pending,
+            )
+    return {
+        "job": report.job,
+        "dry_run": report.dry_run,
+        "status": report.status,
+        "objects": objects,
+        "pulled": report.pull.records if report.pull else None,
+        "outputs": report.evaluation.total if report.evaluation else None,
+        "salesforce_calls": report.salesforce_calls,
+        "zendesk_calls": report.zendesk_calls,
+        "seconds": report.seconds,
+    }
+
+
+# -- a dry run leaves the rules' own state as it found it ----------------------------------
+def _save_rule_state(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    with engine.connect() as conn:
+        return {
+            "desired": [dict(r._mapping) for r in conn.execute(select(desired_outputs))],
+            "persona": [dict(r._mapping) for r in conn.execute(select(persona_state))],
+        }
+
+
+def _restore_rule_state(engine: Engine, saved: dict[str, list[dict[str, Any]]]) -> None:
+    with UnitOfWork(engine) as uow:
+        uow.conn.execute(delete(desired_outputs))
+        uow.conn.execute(delete(persona_state))
+        for table, rows in ((desired_outputs, saved["desired"]), (persona_state, saved["persona"])):
+            for start in range(0, len(rows), 5000):
+                uow.conn.execute(insert(table), rows[start : start + 5000])
+        uow.commit()
+
+
+def now_of(report: CycleReport) -> datetime | None:
+    return report.evaluation.now if report.evaluation else None
