@@ -18,7 +18,8 @@ from connector.reconcile.model import Observation, Write
 from connector.store.engine import upsert_insert
 from connector.store.schema import ledger, outbox, record_errors
 
-RETRY_BASE = timedelta(minutes=5)
+FREE_RETRIES = 3
+RETRY_BASE = timedelta(minutes=15)
 RETRY_MAX = timedelta(hours=6)
 
 
@@ -75,6 +76,13 @@ def mark(
 def observe(conn: Connection, observations: Sequence[Observation]) -> None:
     """Records seen closed or deleted by a person: closed in the ledger, once."""
     for o in observations:
+        if o.closed_at is None:  # reopened by a person
+            conn.execute(
+                update(ledger)
+                .where(ledger.c.target == o.target, ledger.c.external_id == o.external_id)
+                .values(closed_at=None, closed_by=None)
+            )
+            continue
         conn.execute(
             update(ledger)
             .where(
@@ -161,7 +169,9 @@ def failed(
         )
     ).first()
     attempts = (current.attempts if current else 0) + 1
-    retry_at = now + min(RETRY_MAX, RETRY_BASE * 2 ** (attempts - 1)) if transient else None
+    retry_at = None  # the next cycle retries, up to FREE_RETRIES; then the pause grows
+    if transient and attempts > FREE_RETRIES:
+        retry_at = now + min(RETRY_MAX, RETRY_BASE * 2 ** (attempts - FREE_RETRIES - 1))
     errors = {
         "error_code": code,
         "error_message": message,

@@ -87,8 +87,8 @@ class Observation:
 
     target: str
     external_id: str
-    closed_at: datetime
-    closed_by: ClosedBy
+    closed_at: datetime | None  # None: a person reopened it
+    closed_by: ClosedBy | None
 
 
 @dataclass

@@ -56,6 +56,12 @@ def identity_of(target: str, key: str) -> str:
     return ":".join(key.split("#", 1)[0].split(":")[:2])
 
 
+def occurrence(external_id: str) -> tuple[int, str]:
+    """Sort order of occurrences: ``key`` (1) < ``key#2`` < ... < ``key#10``."""
+    _head, sep, tail = external_id.rpartition("#")
+    return (int(tail), external_id) if sep and tail.isdigit() else (1, external_id)
+
+
 def base_key(external_id: str) -> str:
     """The output key an External Id serves: ``key#2`` -> ``key`` (children keep theirs)."""
     head, sep, tail = external_id.rpartition("#")
@@ -92,7 +98,7 @@ class _Planner:
         for e in self.entries.values():
             self.by_identity[(e.target, e.identity)].append(e)
         for group in self.by_identity.values():
-            group.sort(key=lambda e: (e.created_at or EPOCH, e.external_id))
+            group.sort(key=lambda e: (e.created_at or EPOCH, occurrence(e.external_id)))
         # (target, desired key) -> the External Id it lives under now; None: not writable now
         self.resolved: dict[tuple[str, str], str | None] = {}
         self.snoozed: set[tuple[str, str]] = set()
@@ -117,12 +123,17 @@ class _Planner:
             )
 
     def _observe(self) -> None:
-        """A record closed or deleted by a person is closed in the ledger, once."""
-        for k, e in list(self.entries.items()):
-            if e.closed_at is not None or self._by_id(e.target):
+        """A record closed or deleted by a person is closed in the ledger, once; one a person
+        reopened is open again (and loses its closed date)."""
+        for k, e in sorted(self.entries.items()):
+            if self._by_id(e.target):
                 continue
             rec = self.crm.get(k)
             if rec is None:
+                continue
+            if e.closed_at is not None:
+                if e.closed_by != "deleted" and not rec.deleted and not rec.closed:
+                    self._reopened(k, e)
                 continue
             by = "deleted" if rec.deleted else "person" if rec.closed else None
             if by is None:
@@ -133,13 +144,30 @@ class _Planner:
             if by == "person" and t is not None and "closed_date" in t.fields and e.written:
                 self._closed_date(self.entries[k], t)
 
+    def _reopened(self, k: tuple[str, str], e: LedgerEntry) -> None:
+        self.out.observations.append(Observation(e.target, e.external_id, None, None))
+        self.entries[k] = _replace(e, closed_at=None, closed_by=None)
+        t = self.targets.get(e.target)
+        if t is not None and (e.written or {}).get("closed_date"):
+            hashed = {**(e.written or {}), "closed_date": None}
+            self._emit(
+                "update",
+                t,
+                self.entries[k],
+                {"closed_date": None},
+                hashed,
+                ("closed_date",),
+                e.crm_id,
+                reason="reopened by a person: closed date cleared",
+            )
+
     def _closed_date(self, e: LedgerEntry, t: Target) -> None:
-        hashed = {**(e.written or {}), "closed_date": self.policy.today}
+        hashed = {**(e.written or {}), "closed_date": self.policy.today.isoformat()}
         self._emit(
             "update",
             t,
             e,
-            {"closed_date": self.policy.today},
+            {"closed_date": self.policy.today.isoformat()},
             hashed,
             ("closed_date",),
             e.crm_id,
@@ -250,7 +278,20 @@ class _Planner:
         if op == "create":
             send.update({k: values[k] for k in t.on_create if values.get(k) is not None})
         changed = tuple(k for k in t.fields if (entry.written or {}).get(k) != hashed.get(k))
-        self._emit(op, t, entry, send, hashed, changed, entry.crm_id, parent=self._parent_of(d, t))
+        status = None
+        if op == "create" and t.status is not None and t.status.field:
+            status = t.constants.get(t.status.field)  # a retried create still sets Status New
+        self._emit(
+            op,
+            t,
+            entry,
+            send,
+            hashed,
+            changed,
+            entry.crm_id,
+            parent=self._parent_of(d, t),
+            status_set=status,
+        )
 
     def _create(self, d: DesiredOutput, t: Target, ext: str, identity: str) -> None:
         values = self._values(d)
@@ -447,6 +488,10 @@ class _Planner:
         today = self.policy.today.isoformat()
         hashed = {**written, "rule_state": "Cleared"}
         hashed["evidence"] = f"{written.get('evidence') or ''}\nCondition cleared on {today}."
+        if self._waiting("cta", e.key, e, fingerprint({**hashed, "closed_date": None})) or (
+            self._waiting("cta", e.key, e, fingerprint({**hashed, "closed_date": today}))
+        ):
+            return
         status_now = rec.status if rec is not None else e.status_set
         auto = (
             e.rule in self.policy.auto_close
@@ -457,7 +502,7 @@ class _Planner:
         )
         if auto:
             assert t.status is not None
-            hashed["closed_date"] = self.policy.today
+            hashed["closed_date"] = self.policy.today.isoformat()
             send = {**hashed, "status": t.status.auto_close}
             self._emit(
                 "close",
@@ -491,6 +536,8 @@ class _Planner:
             if target != "health_snapshot" or e.closed_at is not None or e.crm_id is None:
                 continue
             start = (e.written or {}).get("week_start")
+            if e.retry_at is not None and e.retry_at > self.policy.now:
+                continue
             if start and date.fromisoformat(str(start)) < oldest:
                 self._emit(
                     "delete",

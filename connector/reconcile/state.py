@@ -66,7 +66,7 @@ def load_ledger(conn: Connection) -> list[LedgerEntry]:
             attempts=r.attempts,
             retry_at=r.retry_at,
         )
-        for r in conn.execute(select(ledger))
+        for r in conn.execute(select(ledger).order_by(ledger.c.target, ledger.c.external_id))
     ]
 
 

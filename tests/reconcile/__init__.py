@@ -1,0 +1,1 @@
+"""Reconcile tests: the pure plan with literal inputs (builders in ``conftest``)."""
