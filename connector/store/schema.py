@@ -232,9 +232,7 @@ ledger = Table(
     Column("error_hash", text_c()),  # a validation error waits until the desired hash changes
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("retry_at", UtcDateTime()),
-    CheckConstraint(
-        f"closed_by IS NULL OR closed_by IN {LEDGER_CLOSED_BY!r}", name="closed_by"
-    ),
+    CheckConstraint(f"closed_by IS NULL OR closed_by IN {LEDGER_CLOSED_BY!r}", name="closed_by"),
     Index(None, "target", "identity"),
     Index(None, "key"),
 )

@@ -58,4 +58,3 @@ def downgrade() -> None:
     """Drop the tables 0002 created."""
     op.drop_table("persona_state")
     op.drop_table("desired_outputs")
-
