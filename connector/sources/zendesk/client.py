@@ -1,10 +1,17 @@
 """The Zendesk pager's HTTP client: one session, rate limits honoured, errors classified.
 
 The pull needs each export page's ``after_cursor`` committed with its rows, which zenpy's
-generators hide, so pulls go through this small client instead (zenpy stays for writes).
+generators hide, so pulls go through this small client instead; the push's writes (``post``,
+``put``) share its retries, pacing and redaction.
 Rate limits are paced from the response headers so a run never causes a burst of 429s, and
 every wait is charged to a per-run budget: past it the stream stops with its state kept
 (``TransientApiError``) and resumes next cycle instead of holding the worker for an hour.
+
+A write whose answer is lost after it was sent (read timeout, connection dropped mid-answer,
+a 5xx other than 503) may have been applied. Re-sending is harmless for an update but would queue
+a second ``create_many`` job, so a caller can ask for ``resend_unsure=False``: such a write then
+raises ``WriteOutcomeUnknown`` at once instead of being re-sent. 429s, 503s and connections that
+never opened are re-sent either way: the server did not act on them.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import requests
+import urllib3.exceptions
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from connector.errors import FatalApiError, TransientApiError
@@ -27,6 +35,7 @@ INCREMENTAL_PREFIX = "/api/v2/incremental/"
 USERS_CURSOR = "/api/v2/incremental/users/cursor"
 DEFAULT_WINDOW_S = 60.0  # Zendesk limits are per minute; used when a reset time is missing
 _LIMIT_HEADER = re.compile(r"(\w+)=(\d+)")
+Method = Literal["GET", "POST", "PUT"]
 
 
 @dataclass(frozen=True)
@@ -49,10 +58,15 @@ class CallStats:
     """What a run cost: requests sent (retries and 429s included), re-sends, seconds waited."""
 
     api_calls: int = 0
+    write_calls: int = 0  # of api_calls, the POSTs and PUTs
     retries: int = 0
     throttled: int = 0  # 429 answers received
     waited_s: float = 0.0  # rate-limit pacing and Retry-After waits (charged to the budget)
     backoff_s: float = 0.0  # waits between retries of 5xx / dropped connections
+
+
+class WriteOutcomeUnknown(TransientApiError):
+    """A write was sent but its answer was lost: it may or may not have been applied."""
 
 
 class _Retry(Exception):
@@ -64,7 +78,7 @@ class _Retry(Exception):
 
 
 class ZendeskClient:
-    """GET JSON from the Support API on a session of its own; counts what it spends."""
+    """Call the Support API (JSON in, JSON out) on a session of its own; counts what it spends."""
 
     def __init__(
         self,
@@ -108,6 +122,29 @@ class ZendeskClient:
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """One API call (``/api/v2/...``), retried on transient failures, paced to the limits."""
+        return self._call("GET", path, dict(params or {}), None, resend_unsure=True)
+
+    def post(
+        self, path: str, body: Mapping[str, Any], *, resend_unsure: bool = True
+    ) -> dict[str, Any]:
+        """POST a JSON body; the decoded answer. ``resend_unsure=False``: see the module doc."""
+        return self._call("POST", path, {}, body, resend_unsure=resend_unsure)
+
+    def put(
+        self, path: str, body: Mapping[str, Any], *, resend_unsure: bool = True
+    ) -> dict[str, Any]:
+        """PUT a JSON body; the decoded answer. ``resend_unsure=False``: see the module doc."""
+        return self._call("PUT", path, {}, body, resend_unsure=resend_unsure)
+
+    def _call(
+        self,
+        method: Method,
+        path: str,
+        params: dict[str, Any],
+        body: Mapping[str, Any] | None,
+        *,
+        resend_unsure: bool,
+    ) -> dict[str, Any]:
         if not path.startswith(API_PREFIX):
             raise ValueError(f"not a Support API path: {path!r}")
         retrying = Retrying(
@@ -119,51 +156,83 @@ class ZendeskClient:
             reraise=True,
         )
         try:
-            return retrying(self._get_once, path, dict(params or {}))
+            return retrying(self._once, method, path, params, body, resend_unsure)
         except _Retry as exc:
             message = f"{exc} (gave up after {self.max_attempts} attempts)"
             raise TransientApiError(message, retry_after=exc.retry_after) from None
 
     # -- one attempt ---------------------------------------------------------------------
-    def _get_once(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _once(
+        self,
+        method: Method,
+        path: str,
+        params: dict[str, Any],
+        body: Mapping[str, Any] | None,
+        resend_unsure: bool,
+    ) -> dict[str, Any]:
         while True:
-            self._pace(path)
-            response = self._send(path, params)
+            self._pace(method, path)
+            response = self._send(method, path, params, body, resend_unsure)
             self._note_limits(path, response)
             if response.status_code != 429:
-                return self._decode(path, response)
+                return self._decode(method, path, response, resend_unsure)
             self.stats.throttled += 1
-            self._wait(_retry_after(response) or DEFAULT_WINDOW_S, f"GET {path}: 429")
+            self._wait(_retry_after(response) or DEFAULT_WINDOW_S, f"{method} {path}: 429")
 
-    def _send(self, path: str, params: dict[str, Any]) -> requests.Response:
+    def _send(
+        self,
+        method: Method,
+        path: str,
+        params: dict[str, Any],
+        body: Mapping[str, Any] | None,
+        resend_unsure: bool,
+    ) -> requests.Response:
         self.stats.api_calls += 1
+        if method != "GET":
+            self.stats.write_calls += 1
         try:
-            return self.session.get(self.base_url + path, params=params)
+            return self.session.request(
+                method, self.base_url + path, params=params or None, json=body
+            )
         except (
             requests.ConnectionError,
             requests.Timeout,
             requests.exceptions.ChunkedEncodingError,
         ) as exc:
-            raise _Retry(self._redact(f"GET {path}: {type(exc).__name__}: {exc}")) from None
+            message = self._redact(f"{method} {path}: {type(exc).__name__}: {exc}")
+            if method != "GET" and not resend_unsure and not _never_sent(exc):
+                raise _unknown(message) from None
+            raise _Retry(message) from None
 
-    def _decode(self, path: str, response: requests.Response) -> dict[str, Any]:
+    def _decode(
+        self, method: Method, path: str, response: requests.Response, resend_unsure: bool
+    ) -> dict[str, Any]:
         status = response.status_code
+        write = method != "GET"
         if status >= 500:
-            raise _Retry(self._message(path, response), _retry_after(response))
+            message = self._message(method, path, response)
+            if write and not resend_unsure and status != 503:  # 503: the server did not act
+                raise _unknown(message, status)
+            raise _Retry(message, _retry_after(response))
         if status >= 400:
             error, _ = _error_fields(response)
-            raise FatalApiError(self._message(path, response), code=error, status=status)
+            raise FatalApiError(self._message(method, path, response), code=error, status=status)
+        if write and (status == 204 or not response.content):
+            return {}
         try:
             body = response.json()
         except (ValueError, requests.RequestException) as exc:  # a body cut off half-way
-            raise _Retry(self._redact(f"GET {path}: unreadable body: {exc}")) from None
+            message = self._redact(f"{method} {path}: unreadable body: {exc}")
+            if write and not resend_unsure:
+                raise _unknown(message, status) from None
+            raise _Retry(message) from None
         if not isinstance(body, dict):
-            raise FatalApiError(f"GET {path}: expected a JSON object", status=status)
+            raise FatalApiError(f"{method} {path}: expected a JSON object", status=status)
         return body
 
-    def _message(self, path: str, response: requests.Response) -> str:
+    def _message(self, method: Method, path: str, response: requests.Response) -> str:
         error, description = _error_fields(response)
-        text = f"Zendesk GET {path}: {response.status_code} {error or response.reason}"
+        text = f"Zendesk {method} {path}: {response.status_code} {error or response.reason}"
         if description:
             text += f": {description}"
         return self._redact(text)
@@ -172,12 +241,12 @@ class ZendeskClient:
         return redact(text, self.login.secrets())
 
     # -- rate limits ----------------------------------------------------------------------
-    def _pace(self, path: str) -> None:
+    def _pace(self, method: Method, path: str) -> None:
         """Sleep until every limit this path spends has reset, instead of earning a 429."""
         now = self._clock()
         until = max((self._blocked_until.get(n, 0.0) for n in _limits_for(path)), default=0.0)
         if until > now:
-            self._wait(until - now, f"GET {path}: rate limit spent")
+            self._wait(until - now, f"{method} {path}: rate limit spent")
 
     def _note_limits(self, path: str, response: requests.Response) -> None:
         now = self._clock()
@@ -210,6 +279,22 @@ class ZendeskClient:
 
     def _count_retry(self, state: RetryCallState) -> None:
         self.stats.retries += 1
+
+
+def _unknown(message: str, status: int | None = None) -> WriteOutcomeUnknown:
+    return WriteOutcomeUnknown(f"{message}; not re-sent: it may have been applied", status=status)
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """Whether a failed request never reached the server (its connection did not open)."""
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.ReadTimeout):
+        return False
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(
+        reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+    )
 
 
 def _limits_for(path: str) -> tuple[str, ...]:
@@ -262,5 +347,17 @@ def _error_fields(response: requests.Response) -> tuple[str | None, str | None]:
         error, description = nested.get("title"), nested.get("message") or description
     description = description or body.get("error_description")
     if body.get("details"):
-        description = f"{description or ''} {body['details']}".strip()
+        description = f"{description or ''} {details_text(body['details'])}".strip()
     return (str(error) if error else None), (str(description) if description else None)
+
+
+def details_text(details: Any) -> str:
+    """A 422's ``details`` as one line: ``{"base": [{"description": "X"}]}`` -> ``base: X``."""
+    if not isinstance(details, dict):
+        return str(details)
+    parts: list[str] = []
+    for name, items in details.items():
+        for item in items if isinstance(items, list) else [items]:
+            text = item.get("description") if isinstance(item, dict) else None
+            parts.append(f"{name}: {text if text else item}")
+    return "; ".join(parts)
