@@ -1,4 +1,4 @@
-"""Ship the SFDX metadata and the default mappings inside the wheel.
+"""Ship the SFDX metadata, the default mappings and jobs/ inside the wheel.
 
 Both live at the repo's top level (``salesforce/``, ``mappings/``), where admins deploy and edit
 them; pyproject.toml cannot include files outside the package, so the build copies them in, and
@@ -28,6 +28,10 @@ class BuildWithMetadata(build_py):
         mappings = here / "mappings"
         if mappings.is_dir():
             shutil.copytree(mappings, Path(self.build_lib) / "connector" / "defaults" / "mappings",
+                            dirs_exist_ok=True)
+        jobs = here / "jobs"
+        if jobs.is_dir():
+            shutil.copytree(jobs, Path(self.build_lib) / "connector" / "defaults" / "jobs",
                             dirs_exist_ok=True)
 
 

@@ -222,6 +222,88 @@ def sync(
         raise typer.Exit(1)
 
 
+@app.command()
+def run(
+    config: ConfigPath = None,
+    schedule: Annotated[
+        Path | None, typer.Option(help="The jobs file (default: jobs/schedule.toml).")
+    ] = None,
+    http: Annotated[
+        str | None,
+        typer.Option(help="Serve /healthz and /metrics on HOST:PORT, e.g. 127.0.0.1:9108."),
+    ] = None,
+) -> None:
+    """Run the scheduled jobs until SIGTERM (the current batch finishes and commits first)."""
+    import logging
+
+    from connector.bootstrap import bootstrap
+    from connector.config import load_settings
+    from connector.rules.params import load_params
+    from connector.schedule import load_schedule
+    from connector.scheduler import build_scheduler, run_forever
+    from connector.service import job_runner
+    from connector.targets import OUTPUTS
+
+    deps = _user_errors(lambda: bootstrap(load_settings(config)))
+    params = _user_errors(
+        lambda: load_params(deps.settings.mappings_dir / "rules.toml", "mappings/rules.toml")
+    )
+    path = schedule or _default_schedule()
+    jobs = _user_errors(lambda: load_schedule(path, default_timezone=params.timezone))
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    stop = threading.Event()
+    scheduler = build_scheduler(jobs, job_runner(deps), deps.engine, stop_event=stop)
+    server = None
+    if http:
+        from connector.health import parse_address, serve
+
+        try:
+            host, port = parse_address(http)
+        except ValueError as exc:
+            err.print(f"--http: {exc}")
+            raise typer.Exit(2) from None
+        server = serve(deps.engine, jobs.job("cycle").period(), host, port, targets=OUTPUTS)
+        console.print(f"Health and metrics on http://{host}:{server.port}/healthz and /metrics")
+    for spec in jobs.jobs:
+        console.print(f"job {spec.name}: {spec.describe}; steps {', '.join(spec.steps)}")
+    try:
+        run_forever(scheduler, stop)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _default_schedule() -> Path:
+    here = Path("jobs/schedule.toml")
+    if here.is_file():
+        return here
+    from connector.demo import PACKAGE_ROOT
+
+    for candidate in (PACKAGE_ROOT.parent / "jobs", PACKAGE_ROOT / "defaults" / "jobs"):
+        if (candidate / "schedule.toml").is_file():
+            return candidate / "schedule.toml"
+    return here
+
+
+@app.command()
+def status(config: ConfigPath = None, json_out: JsonOut = False) -> None:
+    """The last runs per job, API usage, errors, and anything stuck in the outbox."""
+    from connector.bootstrap import open_store
+    from connector.config import load_settings
+    from connector.status import render
+    from connector.status import status as read_status
+
+    settings = _user_errors(lambda: load_settings(config))
+    engine = open_store(settings)
+    report = read_status(engine)
+    if json_out:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        render(report, console)
+
+
 @app.command("setup-zendesk")
 def setup_zendesk(config: ConfigPath = None, json_out: JsonOut = False) -> None:
     """Create the support managers' Zendesk view of CS risk tasks (idempotent)."""
@@ -430,13 +512,13 @@ def demo(
         ".cs-connector/demo.db"
     ),
 ) -> None:
-    """Start the sandbox and pull its demo org into the embedded SQLite store, twice."""
+    """Start the sandbox and run two full cycles on its demo org: the second writes nothing."""
     from connector.bootstrap import bootstrap
-    from connector.console import pull_progress, pull_table
+    from connector.console import pull_progress, pull_table, sync_table
     from connector.demo import sandbox_settings
-    from connector.pull import pull as run_pull
     from connector.sandbox.server import Sandbox
     from connector.sandbox.state import SandboxConfig
+    from connector.sync import run_cycle, summary
 
     config = SandboxConfig(scale=_check_scale(scale))
     for suffix in ("", "-wal", "-shm"):
@@ -447,52 +529,61 @@ def demo(
         settings = sandbox_settings(server, f"sqlite:///{store}")
         deps = _user_errors(lambda: bootstrap(settings))
         with pull_progress(deps.specs, enabled=not json_out) as progress:
-            first = run_pull(
-                deps.engine, deps.sources, deps.specs, clock=deps.clock, progress=progress
+            first = _user_errors(lambda: run_cycle(deps, job="demo", pull_progress=progress))
+        server.calls.clear()
+        from connector.schedule import load_schedule
+
+        every = load_schedule(_default_schedule()).job("cycle")  # the 15-minute job's rules
+        second = _user_errors(
+            lambda: run_cycle(
+                deps, job="demo", rules=every.rules, exclude_rules=every.exclude_rules
             )
-        second = run_pull(deps.engine, deps.sources, deps.specs, clock=deps.clock)
-        from connector.evaluate import evaluate as run_evaluate
+        )
+        second_writes = len(server.calls.writes())
+        from connector.explain import explain as run_explain
         from connector.rules import all_rules
 
         ctx = _user_errors(lambda: _rule_context(deps, None))
-        evaluation, _ = _user_errors(lambda: run_evaluate(deps.engine, ctx, all_rules()))
-        from connector.explain import explain as run_explain
-
         example = _user_errors(lambda: run_explain(deps.engine, ctx, all_rules(), EXAMPLE))
         stories = len(server.state.demo.stories) if server.state.demo else 0
     finally:
         server.stop()
+    assert first.pull is not None and second.pull is not None
     if json_out:
         print(
             json.dumps(
                 {
                     "store": str(store),
                     "stories": stories,
-                    "first": _report_dict(first),
-                    "second": _report_dict(second),
-                    "evaluate": {
-                        "outputs": evaluation.outputs,
-                        "seconds": evaluation.seconds,
-                        "disabled": evaluation.disabled,
-                    },
+                    "first": _report_dict(first.pull),
+                    "second": _report_dict(second.pull),
+                    "first_cycle": summary(first),
+                    "second_cycle": summary(second) | {"write_calls": second_writes},
                 },
                 indent=2,
+                default=str,
             )
         )
         return
-    console.print(pull_table(first, f"First pull into {store}: {first.status}"))
+    console.print(pull_table(first.pull, f"First pull into {store}: {first.pull.status}"))
+    console.print(sync_table(summary(first), f"First cycle pushed back: {first.status}"))
     console.print(
-        f"Second pull, nothing changed: {second.records} records, "
-        f"{second.api_calls} API calls for {len(second.streams)} streams."
+        f"API calls of the first cycle: Salesforce {first.salesforce_calls}, Zendesk "
+        f"{first.zendesk_calls} (reads and writes, logins included)."
     )
-    from connector.console import evaluation_table, explanation
+    console.print(
+        f"Second cycle (the 15-minute job), nothing changed: {second.pull.records} records "
+        "pulled (the first cycle's own writes), "
+        f"{second_writes} write calls, {second.salesforce_calls + second.zendesk_calls} API calls."
+    )
+    from connector.console import explanation
 
-    console.print(evaluation_table(evaluation))
     console.print(f"\nWhy an account got its outputs (cs-connector explain {EXAMPLE!r}):")
     explanation(example, only_firing=True)
     console.print(
         f"{stories} story accounts, one per rule and neighbour: docs/demo-org.md. "
-        f"Inspect the store: sqlite3 {store} '.tables'"
+        f"Inspect the store: sqlite3 {store} '.tables'; the run history: "
+        f"cs-connector status (with a config.toml pointing at {store})."
     )
 
 

@@ -115,6 +115,12 @@ class PullSettings(_Section):
     page_size: int = Field(default=2000, ge=200, le=2000)  # SOQL batch size bounds
 
 
+class PushSettings(_Section):
+    """Write-back pacing: when a plan is big enough for Bulk API 2.0 ingest."""
+
+    bulk_threshold: int = Field(default=10_000, gt=0)  # records of one object in one plan
+
+
 class Settings(BaseSettings):
     """Every setting of the connector; build it with ``load_settings``."""
 
@@ -127,6 +133,7 @@ class Settings(BaseSettings):
     zendesk: ZendeskSettings | None = None  # no [zendesk]: a Salesforce-only deployment
     transport: TransportConfig = TransportConfig()
     pull: PullSettings = PullSettings()
+    push: PushSettings = PushSettings()
     mappings_dir: Path = Path("mappings")
     # Owners by email, resolved to active CRM users at start (RULES.md "Owners").
     owners: dict[str, str] = {}

@@ -234,7 +234,21 @@ def _zendesk_writer(deps: Deps) -> Any:
         return None
     from connector.push.zendesk import ZendeskTicketWriter
 
-    return ZendeskTicketWriter.connect(deps.zendesk, deps.settings.zendesk.support_managers_group)
+    client, group = deps.zendesk, deps.settings.zendesk.support_managers_group
+    return _Lazy(lambda: ZendeskTicketWriter.connect(client, group))
+
+
+class _Lazy:
+    """Connects the Zendesk writer (group and field lookups: two calls) on first use only, so
+    a cycle with no ticket to write or poll spends nothing on it."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make, self._made = make, None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._made is None:
+            self._made = self._make()
+        return getattr(self._made, name)
 
 
 def _cta_url(deps: Deps) -> Callable[[str], str] | None:
@@ -296,6 +310,7 @@ def summary(report: CycleReport) -> dict[str, Any]:
         "objects": objects,
         "pulled": report.pull.records if report.pull else None,
         "outputs": report.evaluation.total if report.evaluation else None,
+        "retried": dict(report.push.retried) if report.push else {},
         "salesforce_calls": report.salesforce_calls,
         "zendesk_calls": report.zendesk_calls,
         "seconds": report.seconds,

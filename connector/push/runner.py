@@ -51,6 +51,7 @@ class PushReport:
     salesforce_calls: int = 0
     zendesk_calls: int = 0
     zendesk_done: int = 0  # tickets whose job finished in this push
+    retried: dict[str, int] = field(default_factory=dict)  # error code -> records sent again
     error: str | None = None
 
     def count(self, target: str) -> TargetCounts:
@@ -124,14 +125,23 @@ def _send_batch(
         outcomes = sfw.send(api, t, how, batch, targets, now)
     except TransientApiError as exc:  # retries spent: the whole batch waits for a later cycle
         return [
-            sfw.Outcome(w, False, code=exc.code or "TRANSIENT", message=str(exc)) for w in batch
+            sfw.Outcome(w, False, code=exc.code or "TRANSIENT", message=str(exc), retry=True)
+            for w in batch
         ]
-    duplicates = [o.write for o in outcomes if o.code in sfw.DUPLICATE_CODES]
-    if duplicates and how == "upsert":
-        # A concurrent create won the race: the record exists now, so the upsert updates it.
+    # Row locks clear in seconds, and DUPLICATE_VALUE on an upsert means a concurrent create
+    # won the race (the record exists now, so the upsert updates it): one more call, at once.
+    again = [o.write for o in outcomes if o.transient and how != "delete"]
+    for o in outcomes:
+        if o.transient and how != "delete":
+            code = o.code or "TRANSIENT"
+            report.retried[code] = report.retried.get(code, 0) + 1
+    if again:
         report.salesforce_calls += 1
-        again = {id(o.write): o for o in sfw.send(api, t, how, duplicates, targets, now)}
-        outcomes = [again.get(id(o.write), o) for o in outcomes]
+        try:
+            second = {id(o.write): o for o in sfw.send(api, t, how, again, targets, now)}
+        except TransientApiError:
+            return outcomes
+        outcomes = [second.get(id(o.write), o) for o in outcomes]
     return outcomes
 
 
@@ -242,20 +252,38 @@ def _push_zendesk(
                 account_id=v.get("account_id"),
                 cta_id=cta_id,
                 cta_url=cta_url(cta_id) if cta_url and cta_id else None,
+                description_changed=w.op == "create" or "description" in w.changed,
             )
         )
         by_ext[w.external_id] = w
     if not tickets:
         return
-    jobs = writer.submit(tickets)
+    from connector.push.zendesk import SubmitError
+
+    failure: SubmitError | None = None
+    try:
+        jobs = writer.submit(tickets)
+    except SubmitError as exc:  # part-way: keep what was queued, look up what is unknown
+        failure, jobs = exc, exc.jobs
     report.zendesk_calls += len(jobs)
     with UnitOfWork(engine) as uow:
         for job in jobs:
             rows = [outbox_id[id(by_ext[e])] for e in job.external_ids]
             book.mark(uow.conn, rows, "sent", now, job_id=job.job_id)
+        if failure is not None:
+            # ``unknown`` stays pending: the next cycle looks those up by external_id first.
+            for e in failure.refused:
+                w = by_ext[e]
+                message = str(failure.cause)
+                book.failed(uow.conn, None, w, failure.code, message, now, transient=False)
+                book.mark(uow.conn, [outbox_id[id(w)]], "failed", now, failure.code, message)
+            for e in failure.unsent:
+                book.mark(uow.conn, [outbox_id[id(by_ext[e])]], "superseded", now, "UNSENT")
         uow.commit()
     for job in jobs:
         report.count(ZENDESK).pending += len(job.external_ids)
+    if failure is not None:
+        log.warning("Zendesk submit stopped part-way: %s", failure)
 
 
 def _unknown_creates(conn: Any, now: datetime) -> set[str]:
@@ -311,8 +339,14 @@ def _poll_zendesk(engine: Engine, writer: Any, report: PushReport, now: datetime
                 if res.ok:
                     book.succeeded(uow.conn, w, str(res.ticket_id), now)
                     book.mark(uow.conn, [row.id], "done", now)
-                    report.count(ZENDESK).add(w.op)
+                    counts = report.count(ZENDESK)
+                    counts.add(w.op)
+                    counts.pending = max(0, counts.pending - 1)
                     report.zendesk_done += 1
+                elif res.code == "JobNotFound" and w.op == "create":
+                    # The job expired before we saw it end: the outcome is unknown, so the
+                    # next cycle looks the ticket up by external_id before creating it again.
+                    book.mark(uow.conn, [row.id], "pending", now, res.code, res.message)
                 else:
                     book.failed(
                         uow.conn, row.run_id, w, res.code, res.message, now, transient=False

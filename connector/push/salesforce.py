@@ -43,10 +43,11 @@ class Outcome:
     crm_id: str | None = None
     code: str | None = None
     message: str | None = None
+    retry: bool = False  # the whole call failed after the client's retries
 
     @property
     def transient(self) -> bool:
-        return self.code in TRANSIENT_CODES or self.code in DUPLICATE_CODES
+        return self.retry or self.code in TRANSIENT_CODES or self.code in DUPLICATE_CODES
 
 
 def kind(w: Write, t: Target) -> str:

@@ -18,7 +18,7 @@ from connector.http.session import ConnectTo, TransportSettings, new_session
 CLI = [sys.executable, "-m", "connector"]
 
 
-def test_demo_pulls_every_stream_then_an_idle_pull_reads_nothing(tmp_path: Path) -> None:
+def test_demo_pulls_every_stream_then_the_second_makes_one_call_per_stream(tmp_path: Path) -> None:
     out = subprocess.run(
         [*CLI, "demo", "--json"],
         capture_output=True,
@@ -33,10 +33,27 @@ def test_demo_pulls_every_stream_then_an_idle_pull_reads_nothing(tmp_path: Path)
     assert first["account"]["records"] >= 40
     assert first["zendesk_ticket"]["records"] > 0
     assert all(s["status"] == "completed" for s in first.values())
-    assert result["second"]["records"] == 0
+    # The second pull reads back only the first cycle's own writes, one page per stream.
     assert result["second"]["api_calls"] == len(result["second"]["streams"])
     assert result["stories"] > 0
     assert (tmp_path / ".cs-connector" / "demo.db").exists()
+
+
+def test_demo_pushes_the_outputs_once_and_its_second_cycle_writes_nothing(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [*CLI, "demo", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+        check=True,
+    )
+    result = json.loads(out.stdout)
+    created = {t: row.get("created", 0) for t, row in result["first_cycle"]["objects"].items()}
+    assert result["first_cycle"]["status"] == "completed"
+    assert created["cta"] > 20 and created["health_snapshot"] > 50
+    assert all(row.get("failed", 0) == 0 for row in result["first_cycle"]["objects"].values())
+    assert result["second_cycle"]["write_calls"] == 0
 
 
 def test_demo_prints_a_table_for_people(tmp_path: Path) -> None:
@@ -50,7 +67,9 @@ def test_demo_prints_a_table_for_people(tmp_path: Path) -> None:
         env={**os.environ, "COLUMNS": "160"},
     )
     assert "First pull into" in out.stdout
-    assert "Second pull, nothing changed: 0 records" in out.stdout
+    assert "First cycle pushed back: completed" in out.stdout
+    assert "Second cycle (the 15-minute job), nothing changed" in out.stdout
+    assert ", 0 write calls" in out.stdout
 
 
 def test_bad_scale_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -9,7 +9,15 @@ from sqlalchemy import inspect
 from connector.store import current_revision, head_revision, upgrade
 from connector.store.schema import metadata
 
-FIXED_TABLES = {"sync_state", "runs", "run_streams", "record_errors", "ledger", "outbox", "job_locks"}
+FIXED_TABLES = {
+    "sync_state",
+    "runs",
+    "run_streams",
+    "record_errors",
+    "ledger",
+    "outbox",
+    "job_locks",
+}
 
 
 def test_an_empty_database_has_no_revision(engine):
