@@ -204,6 +204,8 @@ def _steps(
         cta_url=_cta_url(deps),
         should_stop=should_stop,
         progress=push_progress,
+        bulk=_bulk_writer(deps, targets),
+        bulk_threshold=deps.settings.push.bulk_threshold,
     )
     if report.push.status != "completed":
         report.status = report.push.status
@@ -227,6 +229,12 @@ def _steps(
             mine.updated += counts.updated
             mine.failed += counts.failed
         report.push.salesforce_calls += follow.salesforce_calls
+
+
+def _bulk_writer(deps: Deps, targets: dict[str, Target]) -> Any:
+    from connector.push.bulk import BulkWriter
+
+    return BulkWriter(deps.salesforce, targets)
 
 
 def _zendesk_writer(deps: Deps) -> Any:

@@ -46,9 +46,10 @@ def write_outbox(
 
 def supersede_stale(conn: Connection, keep_targets: Iterable[str] = ()) -> int:
     """Outbox rows a crashed or stopped run left: the new plan covers them (Salesforce
-    upserts repeat harmlessly); Zendesk rows in a job are kept for polling."""
+    upserts repeat harmlessly); rows in a Bulk or Zendesk job are kept for polling."""
     keep = list(keep_targets)
-    query = update(outbox).where(outbox.c.status.in_(("pending", "sent")))
+    in_job = outbox.c.job_id.is_not(None) & (outbox.c.status == "sent")
+    query = update(outbox).where(outbox.c.status.in_(("pending", "sent")), ~in_job)
     if keep:
         query = query.where(outbox.c.target.not_in(keep))
     return conn.execute(query.values(status="superseded")).rowcount or 0

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from connector.errors import ApiError, FatalApiError, QuotaExhausted, TransientApiError
+from connector.push import inflight
 from connector.push import ledger as book
 from connector.push import salesforce as sfw
 from connector.reconcile.model import Plan, Write
@@ -51,6 +52,7 @@ class PushReport:
     salesforce_calls: int = 0
     zendesk_calls: int = 0
     zendesk_done: int = 0  # tickets whose job finished in this push
+    bulk_jobs: int = 0  # Bulk API 2.0 ingest jobs submitted
     retried: dict[str, int] = field(default_factory=dict)  # error code -> records sent again
     error: str | None = None
 
@@ -71,10 +73,17 @@ def push(
     should_stop: Callable[[], bool] = lambda: False,
     progress: Progress | None = None,
     only: set[str] | None = None,
+    bulk: Any | None = None,
+    bulk_threshold: int = 10_000,
 ) -> PushReport:
     """Write ``plan`` (or its ``only`` targets) and record every result."""
     report = PushReport()
     writes = [w for w in plan.writes if only is None or w.target in only]
+    if bulk is not None:
+        in_flight, finished = inflight.poll(engine, bulk, targets, now)
+        for target, n in finished.items():
+            report.count(target).created += n
+        writes = _not_in_flight(writes, in_flight, targets, report)
     with UnitOfWork(engine) as uow:
         unknown = _unknown_creates(uow.conn, now)
         book.supersede_stale(uow.conn, keep_targets=[ZENDESK])
@@ -87,6 +96,18 @@ def push(
     sf_writes = [w for w in writes if w.target != ZENDESK]
     failed_parents: set[tuple[str, str]] = set()
     try:
+        if bulk is not None:
+            sf_writes = _submit_bulk(
+                engine,
+                bulk,
+                sf_writes,
+                targets,
+                bulk_threshold,
+                outbox_id,
+                report,
+                now,
+                failed_parents,
+            )
         for t, how, batch in sfw.batches(sf_writes, targets):
             if should_stop():
                 report.status = "stopped"
@@ -109,6 +130,72 @@ def push(
         report.status, report.error = "failed", str(exc)
         log.error("push failed: %s", exc)
     return report
+
+
+def _not_in_flight(
+    writes: list[Write],
+    in_flight: inflight.InFlight,
+    targets: Mapping[str, Target],
+    report: PushReport,
+) -> list[Write]:
+    """Records in a running Bulk job (and their children) are not planned twice."""
+    keep = []
+    for w in writes:
+        t = targets.get(w.target)
+        parent = (t.parent.output, w.parent_external_id or "") if t and t.parent else None
+        if (w.target, w.external_id) in in_flight or (parent is not None and parent in in_flight):
+            report.count(w.target).pending += 1
+            continue
+        keep.append(w)
+    return keep
+
+
+def _submit_bulk(
+    engine: Engine,
+    bulk: Any,
+    writes: list[Write],
+    targets: Mapping[str, Target],
+    threshold: int,
+    outbox_id: Mapping[int, int],
+    report: PushReport,
+    now: datetime,
+    failed_parents: set[tuple[str, str]],
+) -> list[Write]:
+    """Objects with more writes than ``threshold`` go as ingest jobs; their children wait for
+    them (next cycle), since a child names its parent by External Id."""
+    per_target: dict[str, list[Write]] = {}
+    for w in writes:
+        per_target.setdefault(w.target, []).append(w)
+    sent: set[tuple[str, str]] = set()
+    rest: list[Write] = []
+    for target, group in per_target.items():
+        t = targets[target]
+        if len(group) <= threshold:
+            rest.extend(group)
+            continue
+        try:
+            report.bulk_jobs += inflight.submit(engine, bulk, t, group, outbox_id, now)
+        except TransientApiError as exc:
+            log.warning("Bulk job for %s not submitted, next cycle: %s", target, exc)
+            failed_parents.update((w.target, w.external_id) for w in group)
+            continue
+        sent.update((w.target, w.external_id) for w in group)
+        report.count(target).pending += len(group)
+    if not sent:
+        return rest
+    keep = _not_in_flight(rest, sent, targets, report)
+    waiting = [w for w in rest if w not in keep]
+    with UnitOfWork(engine) as uow:
+        book.mark(
+            uow.conn,
+            [outbox_id[id(w)] for w in waiting],
+            "superseded",
+            now,
+            "PARENT_IN_BULK_JOB",
+            "its parent is in a Bulk job; sent next cycle",
+        )
+        uow.commit()
+    return keep
 
 
 def _send_batch(

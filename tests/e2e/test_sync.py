@@ -261,3 +261,31 @@ def test_with_lock_and_503_faults_every_output_lands_within_three_cycles(deps, s
     assert last.plan is not None
     assert [w.external_id for w in last.plan.writes if w.op == "create"] == []
     assert {k: len(v) for k, v in keyed_records(sandbox).items() if len(v) > 1} == {}
+
+
+@pytest.fixture
+def bulk_deps(sandbox, store_url) -> Iterator[Deps]:
+    from connector.config import PushSettings
+
+    settings = sandbox_settings(sandbox, store_url)
+    settings = settings.model_copy(update={"push": PushSettings(bulk_threshold=50)})
+    made = bootstrap(settings)
+    yield made
+    made.engine.dispose()
+
+
+def test_big_objects_go_as_bulk_jobs_that_land_once_without_a_blocking_wait(bulk_deps, sandbox):
+    first = cycle(bulk_deps, sandbox)
+    assert first.push is not None and first.push.bulk_jobs >= 2  # snapshots, personas, ...
+    ingest = [c for c in sandbox.calls.calls("salesforce") if "/jobs/ingest" in c.path]
+    assert not [c for c in ingest if c.method == "GET"]  # submitted, never waited on
+
+    cycle(bulk_deps, sandbox)  # polls the jobs, records them, sends what waited on them
+    cycle(bulk_deps, sandbox)
+    sandbox.calls.clear()
+    last = quarter_hour(bulk_deps, sandbox)
+
+    assert last.plan is not None and last.plan.writes == []
+    assert sandbox.calls.writes() == []
+    snapshots = [r for r in live(sandbox, "CS_Health_Snapshot__c") if r.get("Sync_Key__c")]
+    assert len(snapshots) == len({r["Sync_Key__c"] for r in snapshots}) > 50

@@ -187,6 +187,76 @@ class SalesforceClient:
 
         return self._call("bulk query results", fetch)
 
+    def bulk_ingest_create(
+        self, sobject: str, operation: str, external_id_field: str | None = None
+    ) -> str:
+        """``POST jobs/ingest``: an Open job for one CSV upload; returns its id."""
+        job: dict[str, Any] = {
+            "object": sobject,
+            "operation": operation,
+            "contentType": "CSV",
+            "columnDelimiter": "COMMA",
+            "lineEnding": "LF",
+        }
+        if external_id_field:
+            job["externalIdFieldName"] = external_id_field
+        return self._call(
+            f"bulk ingest create {sobject}",
+            lambda sf: str(self._raw(sf, "POST", "jobs/ingest", json=job).json()["id"]),
+        )
+
+    def bulk_ingest_upload(self, job_id: str, csv_text: str) -> None:
+        """``PUT jobs/ingest/ID/batches``: the job's one upload (201; at most 100 MB of CSV)."""
+        data = csv_text.encode("utf-8")
+        self._call(
+            "bulk ingest upload",
+            lambda sf: self._raw(
+                sf,
+                "PUT",
+                f"jobs/ingest/{job_id}/batches",
+                data=data,
+                headers={"Content-Type": "text/csv"},
+            ),
+        )
+
+    def bulk_ingest_close(self, job_id: str) -> dict[str, Any]:
+        """``PATCH jobs/ingest/ID`` to ``UploadComplete``: Salesforce queues the job."""
+        return self._bulk_ingest_state(job_id, "UploadComplete")
+
+    def bulk_ingest_abort(self, job_id: str) -> dict[str, Any]:
+        """``PATCH jobs/ingest/ID`` to ``Aborted``: an unfinished job stops, unprocessed."""
+        return self._bulk_ingest_state(job_id, "Aborted")
+
+    def _bulk_ingest_state(self, job_id: str, state: str) -> dict[str, Any]:
+        return self._call(
+            f"bulk ingest {state}",
+            lambda sf: _dict(
+                self._raw(sf, "PATCH", f"jobs/ingest/{job_id}", json={"state": state}).json()
+            ),
+        )
+
+    def bulk_ingest_status(self, job_id: str) -> dict[str, Any]:
+        """Job info; ``state``: Open, UploadComplete, InProgress, JobComplete, Failed, Aborted."""
+        return self._call(
+            "bulk ingest status",
+            lambda sf: _dict(self._raw(sf, "GET", f"jobs/ingest/{job_id}").json()),
+        )
+
+    def bulk_ingest_results(self, job_id: str, kind: str) -> list[dict[str, str]]:
+        """``successfulResults`` (sf__Id, sf__Created), ``failedResults`` (sf__Id, sf__Error)
+        or ``unprocessedrecords``, each row followed by the uploaded columns."""
+        if kind not in ("successfulResults", "failedResults", "unprocessedrecords"):
+            raise ValueError(f"unknown ingest result kind {kind!r}")
+
+        def fetch(sf: Salesforce) -> list[dict[str, str]]:
+            response = self._raw(
+                sf, "GET", f"jobs/ingest/{job_id}/{kind}", headers={"Accept": "text/csv"}
+            )
+            text = response.content.decode("utf-8-sig")
+            return list(csv.DictReader(io.StringIO(text, newline="")))
+
+        return self._call(f"bulk ingest {kind}", fetch)
+
     # -- sObject Collections writes (idempotent: upserts by External Id, updates by Id) ------
     def collections_upsert(
         self, sobject: str, external_id_field: str, records: list[dict[str, Any]]
