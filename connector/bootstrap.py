@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
+from connector import logs
 from connector.config import Settings
 from connector.errors import FatalApiError
 from connector.http.session import ConnectTo, TransportSettings
@@ -57,7 +58,7 @@ class Deps:
     def secrets(self) -> list[str]:
         """Every secret in play, for redaction and for tests that search logs for them."""
         zendesk = list(self.zendesk_login.secrets()) if self.zendesk_login is not None else []
-        return self.salesforce.login.secrets() + zendesk
+        return self.salesforce.secrets() + zendesk  # the access token too
 
 
 def transport_settings(settings: Settings) -> TransportSettings:
@@ -152,7 +153,9 @@ def bootstrap(
     }
     if zd is not None:
         sources["zendesk"] = ZendeskSource(zd)
-    return Deps(settings, engine, mappings, specs, sources, sf, zd, zd_login, clock)
+    deps = Deps(settings, engine, mappings, specs, sources, sf, zd, zd_login, clock)
+    logs.add_secrets(deps.secrets)  # every log line from here on is scrubbed of them
+    return deps
 
 
 def _describe_or_none(sf: SalesforceClient) -> Callable[[str], Mapping[str, Any] | None]:

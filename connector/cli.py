@@ -250,9 +250,8 @@ def run(
     )
     path = schedule or _default_schedule()
     jobs = _user_errors(lambda: load_schedule(path, default_timezone=params.timezone))
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)  # the service logs each job by default
     stop = threading.Event()
     scheduler = build_scheduler(jobs, job_runner(deps), deps.engine, stop_event=stop)
     server = None
@@ -418,8 +417,25 @@ def _root(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="debug, info, warning or error (stderr).")
+    ] = "warning",
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="text, or json: one object a line.")
+    ] = "text",
 ) -> None:
     """cs-connector."""
+    from connector import logs
+
+    if log_format not in ("text", "json") or log_level.lower() not in (
+        "debug",
+        "info",
+        "warning",
+        "error",
+    ):
+        err.print("--log-format: text or json; --log-level: debug, info, warning or error")
+        raise typer.Exit(2)
+    logs.setup(log_level, log_format)  # type: ignore[arg-type]
 
 
 def _check_scale(scale: str) -> str:
