@@ -7,7 +7,7 @@ the rules the current mappings disable (a rule whose inputs are unmapped is skip
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,8 @@ from connector.rules import all_rules
 from connector.rules.params import load_params
 from connector.rules.persona import load_personas
 from connector.rules.templates import Templates
+from connector.schedule import check_schedule
+from connector.targets import Target, load_targets
 
 
 @dataclass
@@ -46,10 +48,56 @@ def run_check(config: Path | None) -> CheckReport:
     )
     if mappings_dir.is_dir():
         report.problems.extend(p.line() for p in Templates(mappings_dir / "templates").check())
-    report.problems.extend(_owners(settings.owners if settings else _raw(config, "owners")))
+    origin = config.name if config is not None else "config.toml"
+    report.problems.extend(_owners(settings.owners if settings else _raw(config, "owners"), origin))
+    targets = _collect(report, lambda: load_targets(mappings_dir))
+    if targets is not None and mappings is not None:
+        report.problems.extend(e.line() for e in targets_against_pull(targets, mappings))
+    schedule = schedule_path(config)
+    if schedule.is_file():
+        report.problems.extend(e.line() for e in check_schedule(schedule))
     if mappings is not None:
         report.disabled_rules = disabled_by_mappings(mappings)
     return report
+
+
+def schedule_path(config: Path | None) -> Path:
+    """``jobs/schedule.toml`` beside the config (or the working directory)."""
+    base = config.parent if config is not None else Path(".")
+    return base / "jobs" / "schedule.toml"
+
+
+def targets_against_pull(targets: Mapping[str, Target], mappings: MappingSet) -> list[ConfigError]:
+    """Reconcile sees what people did only through the pull: each output's stream must map the
+    fields it reads (External Id, hash, status, snooze, the persona guard)."""
+    problems: list[ConfigError] = []
+    for t in targets.values():
+        if t.stream is None:
+            continue
+        stream = mappings.stream(t.stream)
+        if stream is None:
+            problems.append(
+                ConfigError(t.origin, "stream", f"no enabled mapping pulls a stream {t.stream!r}")
+            )
+            continue
+        needed = {
+            "external_id": t.external_id,
+            "status.field": t.status.field if t.status else None,
+            "status.closed_flag": t.status.closed_flag if t.status else None,
+            "status.snooze_field": t.status.snooze_field if t.status else None,
+            "guard": t.crm_field(t.guard) if t.guard else None,
+        }
+        for key, crm_field in needed.items():
+            if crm_field and stream.column_for(crm_field) is None:
+                problems.append(
+                    ConfigError(
+                        t.origin,
+                        key,
+                        f"{crm_field} is not pulled by {stream.origin}: reconcile "
+                        "could not see what people change",
+                    )
+                )
+    return problems
 
 
 def _raw(config: Path | None, key: str) -> Any:
@@ -78,9 +126,8 @@ def _collect(report: CheckReport, load: Callable[[], Any]) -> Any:
     return None
 
 
-def _owners(owners: Any) -> list[str]:
+def _owners(owners: Any, origin: str = "config.toml") -> list[str]:
     """Owners named in config (resolving them to users needs the store; the run does that)."""
-    origin = "config.toml"
     owners = owners if isinstance(owners, dict) else {}
     return [
         ConfigError(
