@@ -53,6 +53,7 @@ class CycleReport:
     seconds: float = 0.0
     error: str | None = None
     steps: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
 
 
 def rule_context(deps: Deps, as_of: str | None = None) -> tuple[RuleContext, RuleParams]:
@@ -156,7 +157,9 @@ def _steps(
     pull_progress: Any,
     push_progress: Any,
 ) -> None:
+    clock = _Stopwatch(report.timings)
     if "pull" in steps:
+        clock.start("pull")
         report.pull = pull(
             deps.engine,
             deps.sources,
@@ -167,6 +170,7 @@ def _steps(
             job=f"{report.job}:pull",
             api_usage=deps.api_usage,
         )
+        clock.stop()
         if report.pull.status != "completed":
             report.status = report.pull.status
             return
@@ -179,10 +183,13 @@ def _steps(
     if "evaluate" in steps:
         saved = _save_rule_state(deps.engine) if dry_run else None
         try:
+            clock.start("evaluate")
             report.evaluation, _ = evaluate(deps.engine, ctx, chosen)
             evaluated = list(report.evaluation.outputs)
             if "reconcile" in steps:
+                clock.start("reconcile")
                 report.plan = reconcile(deps, targets, policy_for(params, ctx, evaluated))
+            clock.stop()
         finally:
             if saved is not None:
                 _restore_rule_state(deps.engine, saved)
@@ -193,6 +200,7 @@ def _steps(
             report.status = "stopped"
         return
     zendesk_writer = _zendesk_writer(deps)
+    clock.start("push")
     report.push = push(
         deps.engine,
         report.plan,
@@ -229,6 +237,23 @@ def _steps(
             mine.updated += counts.updated
             mine.failed += counts.failed
         report.push.salesforce_calls += follow.salesforce_calls
+    clock.stop()
+
+
+class _Stopwatch:
+    """Seconds per step into ``timings``; ``start`` ends the step before it."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings, self.step, self.began = timings, "", 0.0
+
+    def start(self, step: str) -> None:
+        self.stop()
+        self.step, self.began = step, time.perf_counter()
+
+    def stop(self) -> None:
+        if self.step:
+            self.timings[self.step] = round(time.perf_counter() - self.began, 3)
+            self.step = ""
 
 
 def _bulk_writer(deps: Deps, targets: dict[str, Target]) -> Any:
@@ -322,6 +347,7 @@ def summary(report: CycleReport) -> dict[str, Any]:
         "salesforce_calls": report.salesforce_calls,
         "zendesk_calls": report.zendesk_calls,
         "seconds": report.seconds,
+        "timings": report.timings,
     }
 
 
