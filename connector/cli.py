@@ -185,9 +185,18 @@ def sync(
     from connector.sync import run_cycle, summary
 
     deps = _user_errors(lambda: bootstrap(load_settings(config)))
+    stop = threading.Event()  # SIGTERM: finish the current page or batch, commit, stop
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with pull_progress(deps.specs, enabled=not json_out) as progress:
         report = _user_errors(
-            lambda: run_cycle(deps, job=job, dry_run=dry_run, as_of=as_of, pull_progress=progress)
+            lambda: run_cycle(
+                deps,
+                job=job,
+                dry_run=dry_run,
+                as_of=as_of,
+                pull_progress=progress,
+                should_stop=stop.is_set,
+            )
         )
     data = summary(report)
     if json_out:
