@@ -187,17 +187,29 @@ def sync(
     deps = _user_errors(lambda: bootstrap(load_settings(config)))
     stop = threading.Event()  # SIGTERM: finish the current page or batch, commit, stop
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with pull_progress(deps.specs, enabled=not json_out) as progress:
-        report = _user_errors(
-            lambda: run_cycle(
-                deps,
-                job=job,
-                dry_run=dry_run,
-                as_of=as_of,
-                pull_progress=progress,
-                should_stop=stop.is_set,
+    from connector.store import locks
+
+    # The service's cycle and a manual one never run at once on one store (a dry run may).
+    lock = "cycle" if not dry_run else f"dry-run:{locks.default_holder()}"
+    with locks.held(deps.engine, lock, locks.default_holder(), 300) as mine:
+        if not mine:
+            holder = locks.holder_of(deps.engine, lock)
+            if json_out:
+                print(json.dumps({"status": "skipped", "running": holder}))
+            else:
+                console.print(f"A cycle is running in another process ({holder}); skipped.")
+            return
+        with pull_progress(deps.specs, enabled=not json_out) as progress:
+            report = _user_errors(
+                lambda: run_cycle(
+                    deps,
+                    job=job,
+                    dry_run=dry_run,
+                    as_of=as_of,
+                    pull_progress=progress,
+                    should_stop=stop.is_set,
+                )
             )
-        )
     data = summary(report)
     if json_out:
         if report.plan is not None:
