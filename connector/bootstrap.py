@@ -8,7 +8,7 @@ clients connect.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,13 @@ class Deps:
     zendesk: ZendeskClient | None
     zendesk_login: ZendeskLogin | None = None
     clock: Clock = utc_now
+    describes: dict[str, Mapping[str, Any] | None] = field(default_factory=dict)
+
+    def describe(self, sobject: str) -> Mapping[str, Any] | None:
+        """The org's describe of ``sobject``, fetched once per process (None: not visible)."""
+        if sobject not in self.describes:
+            self.describes[sobject] = _describe_or_none(self.salesforce)(sobject)
+        return self.describes[sobject]
 
     def api_usage(self) -> str | None:
         """The org's daily API allowance as last reported (``Sforce-Limit-Info``): "used/max"."""
@@ -131,9 +138,17 @@ def bootstrap(
         if zd_login is not None
         else None
     )
+    describes: dict[str, Mapping[str, Any] | None] = {}  # shared with reconcile: no 2nd call
+    fetch = _describe_or_none(sf)
+
+    def describe(sobject: str) -> Mapping[str, Any] | None:
+        if sobject not in describes:
+            describes[sobject] = fetch(sobject)
+        return describes[sobject]
+
     specs = resolve(
         mappings,
-        salesforce_describe=_describe_or_none(sf),
+        salesforce_describe=describe,
         salesforce_describe_global=sf.describe_global,
         zendesk_ticket_fields=_ticket_fields(zd),
     )
@@ -153,7 +168,7 @@ def bootstrap(
     }
     if zd is not None:
         sources["zendesk"] = ZendeskSource(zd)
-    deps = Deps(settings, engine, mappings, specs, sources, sf, zd, zd_login, clock)
+    deps = Deps(settings, engine, mappings, specs, sources, sf, zd, zd_login, clock, describes)
     logs.add_secrets(deps.secrets)  # every log line from here on is scrubbed of them
     return deps
 

@@ -29,7 +29,7 @@ from connector.rules.params import RuleParams, load_params
 from connector.store import mirror, runs
 from connector.store.schema import desired_outputs, persona_state
 from connector.store.uow import UnitOfWork
-from connector.targets import Target, load_targets
+from connector.targets import Target, load_targets, with_lengths
 
 log = logging.getLogger(__name__)
 STEPS = ("pull", "evaluate", "reconcile", "push")
@@ -116,7 +116,7 @@ def run_cycle(
     """Run the steps of one cycle; a stop request ends it after the current page or batch."""
     started = time.perf_counter()
     report = CycleReport(job=job, dry_run=dry_run, steps=list(steps))
-    targets = load_targets(deps.settings.mappings_dir)
+    targets = with_lengths(load_targets(deps.settings.mappings_dir), deps.describe)
     sf_before = deps.salesforce.api_calls
     zd_before = deps.zendesk.stats.api_calls if deps.zendesk is not None else 0
     with UnitOfWork(deps.engine) as uow:

@@ -8,8 +8,8 @@ tells reconcile whether a person closed the record. Every problem is named ``fil
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -99,6 +99,7 @@ class Target:
     constants: Mapping[str, Any]
     stamps: Mapping[str, str]
     status: StatusFile | None
+    lengths: Mapping[str, int] = field(default_factory=dict)  # CRM text field -> max length
 
     @property
     def by_id(self) -> bool:
@@ -189,4 +190,22 @@ def _meaning(t: TargetFile) -> list[tuple[str, str]]:
             if crm in seen:
                 out.append((f"{section}.{name}", f"{crm} is already written by {seen[crm]}"))
             seen[crm] = f"{section}.{name}"
+    return out
+
+
+def with_lengths(
+    targets: Mapping[str, Target], describe: Callable[[str], Mapping[str, Any] | None]
+) -> dict[str, Target]:
+    """The targets with their text fields' lengths from the org's describe, so text taken from
+    tickets and CRM records is cut to fit instead of failing the write (STRING_TOO_LONG)."""
+    out: dict[str, Target] = {}
+    for name, t in targets.items():
+        found = describe(t.sobject) or {}
+        lengths = {
+            str(f["name"]): int(f["length"])
+            for f in found.get("fields", [])
+            if f.get("type") in ("string", "textarea", "combobox", "url", "email", "phone")
+            and int(f.get("length") or 0) > 0
+        }
+        out[name] = replace(t, lengths=lengths)
     return out

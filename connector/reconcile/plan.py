@@ -264,7 +264,7 @@ class _Planner:
         return parent_ext + suffix if suffix else d.key
 
     def _write_existing(self, d: DesiredOutput, t: Target, entry: LedgerEntry) -> None:
-        values = self._values(d)
+        values = self._values(d, t)
         hashed = self._hashed(t, values, entry)
         digest = fingerprint(hashed)
         if digest == entry.hash:
@@ -294,7 +294,7 @@ class _Planner:
         )
 
     def _create(self, d: DesiredOutput, t: Target, ext: str, identity: str) -> None:
-        values = self._values(d)
+        values = self._values(d, t)
         hashed = self._hashed(t, values, None)
         send = {k: values.get(k, hashed.get(k)) for k in (*t.fields, *t.unhashed)}
         send.update({k: values[k] for k in t.on_create if values.get(k) is not None})
@@ -324,12 +324,16 @@ class _Planner:
             return None
         return self.resolved.get((t.parent.output, d.parent_key)) or d.parent_key
 
-    def _values(self, d: DesiredOutput) -> dict[str, Any]:
+    def _values(self, d: DesiredOutput, t: Target) -> dict[str, Any]:
         values: dict[str, Any] = {k: _plain(v) for k, v in d.fields.items()}
         if d.owner_id is not None:
             values["owner_id"] = d.owner_id
         if d.due_date is not None:
             values["due_date"] = d.due_date.isoformat()
+        for name, value in values.items():  # ticket text is data: cut to the field's length
+            limit = t.lengths.get(t.crm_field(name) or "")
+            if limit and isinstance(value, str) and len(value) > limit:
+                values[name] = value[: limit - 1] + "…"
         return values
 
     def _hashed(
@@ -378,7 +382,7 @@ class _Planner:
             rule=d.rule,
             account_id=d.account_id,
         )
-        values = self._values(d)
+        values = self._values(d, t)
         hashed = {k: values.get(k) for k in t.fields}
         if t.guard is not None:
             want, now = hashed.get(t.guard), rec.guard_value

@@ -289,3 +289,36 @@ def test_big_objects_go_as_bulk_jobs_that_land_once_without_a_blocking_wait(bulk
     assert sandbox.calls.writes() == []
     snapshots = [r for r in live(sandbox, "CS_Health_Snapshot__c") if r.get("Sync_Key__c")]
     assert len(snapshots) == len({r["Sync_Key__c"] for r in snapshots}) > 50
+
+
+def test_a_lifecycle_cta_closed_as_successful_yields_its_milestone_and_a_note(deps, sandbox):
+    cycle(deps, sandbox)
+    sf = sandbox.emulators["salesforce"]
+    cta = next(
+        r
+        for r in live(sandbox, "CS_CTA__c")
+        if (r.get("Sync_Key__c") or "").startswith("exec_checkin:") and r["Status__c"] == "New"
+    )
+    assert sf.person_update("CS_CTA__c", cta["Id"], {"Status__c": "Closed - Success"}).success
+
+    quarter_hour(deps, sandbox)
+
+    records = keyed_records(sandbox)
+    milestone = records[f"lifecycle_milestones:{cta['Id']}"][0]
+    note = records[f"lifecycle_milestones:{cta['Id']}/note"][0]
+    assert milestone["Milestone_Type__c"] == "Exec Check-in"
+    assert milestone["Account__c"] == note["Account__c"] == cta["Account__c"]
+    assert sf.org.get(cta["Id"])[1]["Closed_Date__c"] is not None
+
+
+def test_text_longer_than_its_crm_field_is_cut_to_fit_instead_of_failing(deps, sandbox):
+    sf = sandbox.emulators["salesforce"]
+    northwind = "0015j0000000001AAA"  # support_risk fires here (docs/demo-org.md)
+    long_name = "Northwind " + "Ü" * 245  # Account.Name holds 255; the task subject adds more
+    assert sf.person_update("Account", northwind, {"Name": long_name}).success
+
+    report = cycle(deps, sandbox)
+
+    assert report.push is not None and report.push.count("task").failed == 0
+    task = keyed_records(sandbox)[f"support_risk:{northwind}/stay-informed"][0]
+    assert len(task["Subject"]) == 255 and task["Subject"].endswith("…")
