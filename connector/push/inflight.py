@@ -46,7 +46,7 @@ def poll(
     in_flight: InFlight = set()
     done: dict[str, int] = {}
     for job_id, group in by_job.items():
-        writes = [_write(r.write) for r in group]
+        writes = [book.write_from_json(r.write) for r in group]
         target = targets[writes[0].target]
         job = BulkJob(
             job_id=job_id.removeprefix(PREFIX),
@@ -100,9 +100,3 @@ def submit(
             book.mark(uow.conn, rows, "sent", now, job_id=f"{PREFIX}{job.job_id}")
         uow.commit()
     return len(jobs)
-
-
-def _write(data: Mapping[str, Any]) -> Write:
-    fields = dict(data)
-    fields["changed"] = tuple(fields.get("changed") or ())
-    return Write(**fields)

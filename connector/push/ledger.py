@@ -8,7 +8,7 @@ still pending (and an upsert by External Id repeats harmlessly).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -216,3 +216,10 @@ def failed(
 
 def _jsonable(w: Write) -> dict[str, Any]:
     return dataclasses.asdict(w) | {"changed": list(w.changed)}
+
+
+def write_from_json(data: Mapping[str, Any]) -> Write:
+    """A planned write as the outbox stored it (``_jsonable``), for jobs polled later."""
+    fields = dict(data)
+    fields["changed"] = tuple(fields.get("changed") or ())
+    return Write(**fields)

@@ -422,7 +422,7 @@ def _poll_zendesk(engine: Engine, writer: Any, report: PushReport, now: datetime
                 row = by_ext.get(res.external_id)
                 if row is None:
                     continue
-                w = _write_from(row.write)
+                w = book.write_from_json(row.write)
                 if res.ok:
                     book.succeeded(uow.conn, w, str(res.ticket_id), now)
                     book.mark(uow.conn, [row.id], "done", now)
@@ -441,9 +441,3 @@ def _poll_zendesk(engine: Engine, writer: Any, report: PushReport, now: datetime
                     book.mark(uow.conn, [row.id], "failed", now, res.code, res.message)
                     report.count(ZENDESK).failed += 1
         uow.commit()
-
-
-def _write_from(data: Mapping[str, Any]) -> Write:
-    fields = dict(data)
-    fields["changed"] = tuple(fields.get("changed") or ())
-    return Write(**fields)
