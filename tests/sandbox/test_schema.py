@@ -183,6 +183,8 @@ ROOT_BY_SUFFIX = {
     ".listView-meta.xml": "ListView",
     ".permissionset-meta.xml": "PermissionSet",
     ".layout-meta.xml": "Layout",
+    ".compactLayout-meta.xml": "CompactLayout",
+    ".reportType-meta.xml": "ReportType",
 }
 
 
