@@ -54,7 +54,7 @@ class Deps:
     def describe(self, sobject: str) -> Mapping[str, Any] | None:
         """The org's describe of ``sobject``, fetched once per process (None: not visible)."""
         if sobject not in self.describes:
-            self.describes[sobject] = _describe_or_none(self.salesforce)(sobject)
+            self.describes[sobject] = describe_or_none(self.salesforce)(sobject)
         return self.describes[sobject]
 
     def api_usage(self) -> str | None:
@@ -139,7 +139,7 @@ def bootstrap(
         else None
     )
     describes: dict[str, Mapping[str, Any] | None] = {}  # shared with reconcile: no 2nd call
-    fetch = _describe_or_none(sf)
+    fetch = describe_or_none(sf)
 
     def describe(sobject: str) -> Mapping[str, Any] | None:
         if sobject not in describes:
@@ -173,7 +173,7 @@ def bootstrap(
     return deps
 
 
-def _describe_or_none(sf: SalesforceClient) -> Callable[[str], Mapping[str, Any] | None]:
+def describe_or_none(sf: SalesforceClient) -> Callable[[str], Mapping[str, Any] | None]:
     def describe(sobject: str) -> Mapping[str, Any] | None:
         try:
             return sf.describe(sobject)

@@ -324,6 +324,33 @@ def status(config: ConfigPath = None, json_out: JsonOut = False) -> None:
         render(report, console)
 
 
+@app.command("check-org")
+def check_org(config: ConfigPath = None, json_out: JsonOut = False) -> None:
+    """Compare the org's objects and fields with the shipped Salesforce metadata."""
+    from connector.bootstrap import describe_or_none, salesforce_login, transport_settings
+    from connector.check_org import check_org as compare
+    from connector.check_org import default_metadata_dir
+    from connector.config import load_settings
+    from connector.sources.salesforce.client import SalesforceClient
+    from connector.targets import load_targets
+
+    settings = _user_errors(lambda: load_settings(config))
+    targets = _user_errors(lambda: load_targets(settings.mappings_dir))
+    # Only a login and describes: the pull mappings may be what is wrong with the org.
+    client = SalesforceClient(salesforce_login(settings), transport_settings(settings))
+    describe = describe_or_none(client)
+    problems = _user_errors(lambda: compare(describe, default_metadata_dir(), targets))
+    if json_out:
+        print(json.dumps({"problems": [p.line() for p in problems]}, indent=2))
+    elif problems:
+        for p in problems:
+            err.print(p.line(), markup=False, highlight=False)
+    else:
+        console.print("The org has every object, field and picklist value the connector needs.")
+    if problems:
+        raise typer.Exit(2)
+
+
 @app.command("setup-zendesk")
 def setup_zendesk(config: ConfigPath = None, json_out: JsonOut = False) -> None:
     """Create the support managers' Zendesk view of CS risk tasks (idempotent)."""

@@ -85,3 +85,29 @@ def test_a_rule_whose_input_is_unmapped_is_listed_as_disabled(tmp_path, sandbox)
     )
     out = _check(config, env)
     assert "rule usage_drop disabled: unmapped usage_week" in out.stdout
+
+
+def _check_org(config: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, "check-org", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_check_org_on_the_demo_org_finds_everything_the_connector_needs(tmp_path, sandbox):
+    config, env = write_config(tmp_path, sandbox, f"sqlite:///{tmp_path / 's.db'}")
+    out = _check_org(config, env)
+    assert out.returncode == 0, out.stderr
+    assert "every object, field and picklist value" in out.stdout
+
+
+def test_check_org_names_a_field_the_integration_user_cannot_see(tmp_path, sandbox):
+    sandbox.faults.update(hidden_fields={"CS_Milestone__c": ["Notes__c"]})
+    config, env = write_config(tmp_path, sandbox, f"sqlite:///{tmp_path / 's.db'}")
+    out = _check_org(config, env)
+    assert out.returncode == 2
+    assert "CS_Milestone__c/fields/Notes__c.field-meta.xml:" in out.stderr
+    assert "Traceback" not in out.stderr
