@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from connector.pull import PullReport, pull
 from connector.push.runner import PushReport, push
 from connector.reconcile.model import Plan, Policy
 from connector.reconcile.plan import plan as make_plan
-from connector.reconcile.state import load_crm, load_desired, load_ledger
+from connector.reconcile.state import load_crm, load_desired, load_in_flight, load_ledger
 from connector.rules import all_rules
 from connector.rules.model import Rule, RuleContext
 from connector.rules.params import RuleParams, load_params
@@ -97,6 +97,7 @@ def reconcile(deps: Deps, targets: dict[str, Target], policy: Policy) -> Plan:
         desired = load_desired(conn)
         book = load_ledger(conn)
         crm = load_crm(conn, targets, deps.mappings, tables)
+        policy = replace(policy, in_flight=load_in_flight(conn))
     return make_plan(desired, book, crm, policy, targets)
 
 

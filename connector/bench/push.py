@@ -9,7 +9,7 @@ processes until a cycle has nothing left to write, then one more idle cycle:
 - ``bulk``: the default threshold, so big objects go as Bulk API 2.0 ingest jobs.
 
 Write calls are counted from the sandbox's call log; the floor is the sum over objects of
-``ceil(n / 200)`` for Salesforce and ``ceil(n / 100)`` plus one job poll per call for Zendesk,
+``ceil(n / 200)`` for Salesforce and ``ceil(n / 100)`` plus the polls (100 jobs a poll) for Zendesk,
 with ``n`` the records each object got in that cycle (summed over the cycles). Writes
 ``<out>/bench-push-<scale>.json`` and prints a markdown table.
 """
@@ -40,10 +40,12 @@ def _say(text: str) -> None:
 
 
 def floor_calls(written: dict[str, int]) -> dict[str, int]:
-    """The fewest write calls the records could take: 200 a call (Zendesk 100 + a poll)."""
+    """The fewest write calls the records could take: 200 a call; Zendesk 100 a job, plus one
+    ``job_statuses/show_many`` poll per 100 jobs."""
     salesforce = sum(math.ceil(n / 200) for t, n in written.items() if t != "zendesk_task")
     tickets = written.get("zendesk_task", 0)
-    zendesk = math.ceil(tickets / 100) * 2 if tickets else 0
+    jobs = math.ceil(tickets / 100)
+    zendesk = jobs + math.ceil(jobs / 100)  # a show_many poll covers 100 jobs
     return {"salesforce": salesforce, "zendesk": zendesk}
 
 

@@ -129,6 +129,7 @@ class Policy:
     keep_on_clear: frozenset[str] = frozenset({"ivm_handoff", "sales_handoff"})
     evaluated: frozenset[str] | None = None  # rules that ran; None: every rule seen
     keep_weeks: int = 104
+    in_flight: frozenset[tuple[str, str]] = frozenset()  # (target, External Id) in a job
 
     def cool_down(self, rule: str) -> int:
         return self.cool_down_days.get(rule, self.default_cool_down)

@@ -263,7 +263,19 @@ class _Planner:
         suffix = d.key[len(d.parent_key) :] if d.key.startswith(d.parent_key) else ""
         return parent_ext + suffix if suffix else d.key
 
+    def _in_job(self, d: DesiredOutput, target: str, ext: str, unresolve: bool) -> bool:
+        """A write still in a Bulk or Zendesk job is not planned again (nor its children
+        while it is a create)."""
+        if (target, ext) not in self.policy.in_flight:
+            return False
+        if unresolve:
+            self._resolve(d, None)
+        self._skip(target, d.key, f"{ext} is in a job that has not finished yet")
+        return True
+
     def _write_existing(self, d: DesiredOutput, t: Target, entry: LedgerEntry) -> None:
+        if self._in_job(d, t.output, entry.external_id, entry.crm_id is None):
+            return
         values = self._values(d, t)
         hashed = self._hashed(t, values, entry)
         digest = fingerprint(hashed)
@@ -294,6 +306,8 @@ class _Planner:
         )
 
     def _create(self, d: DesiredOutput, t: Target, ext: str, identity: str) -> None:
+        if self._in_job(d, t.output, ext, True):
+            return
         values = self._values(d, t)
         hashed = self._hashed(t, values, None)
         send = {k: values.get(k, hashed.get(k)) for k in (*t.fields, *t.unhashed)}
@@ -370,6 +384,8 @@ class _Planner:
         if not crm_id:
             self._skip(t.output, d.key, f"no {t.id_from}")
             return
+        if self._in_job(d, t.output, d.key, False):
+            return
         rec = self.crm.get((t.output, str(crm_id)))
         if rec is None or rec.deleted:
             self._skip(t.output, d.key, f"{crm_id} is not in the CRM")
@@ -407,6 +423,8 @@ class _Planner:
         cta_ext = self.resolved.get(("cta", parent))
         if cta_ext is None:
             self._skip(ZENDESK, d.key, "its CTA is not written now (closed, cool-down or snoozed)")
+            return
+        if self._in_job(d, ZENDESK, cta_ext, False):
             return
         entry = self.entries.get((ZENDESK, cta_ext))
         values = {k: _plain(d.fields.get(k, getattr(d, k, None))) for k in ZENDESK_FIELDS}

@@ -17,7 +17,7 @@ from connector.mappings import MappingSet
 from connector.reconcile.model import CrmRecord, LedgerEntry
 from connector.reconcile.plan import ZENDESK, CrmState
 from connector.rules.model import DesiredOutput
-from connector.store.schema import desired_outputs, ledger
+from connector.store.schema import desired_outputs, ledger, outbox
 from connector.targets import Target
 
 ZENDESK_CLOSED = ("solved", "closed", "deleted")
@@ -154,3 +154,13 @@ def _record(t: Target, crm_id: str, deleted: bool, got: Mapping[str, Any]) -> Cr
         snooze_until=snooze,
         sync_hash=got.get("hash"),
     )
+
+
+def load_in_flight(conn: Connection) -> frozenset[tuple[str, str]]:
+    """Writes sent in a Bulk or Zendesk job whose results are not in yet (the outbox)."""
+    rows = conn.execute(
+        select(outbox.c.target, outbox.c.external_id).where(
+            outbox.c.status == "sent", outbox.c.job_id.is_not(None)
+        )
+    )
+    return frozenset((r.target, r.external_id) for r in rows)

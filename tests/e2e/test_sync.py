@@ -7,6 +7,7 @@ edits survive, closed CTAs respect their cool-down, faults are absorbed, a dry r
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -322,3 +323,20 @@ def test_text_longer_than_its_crm_field_is_cut_to_fit_instead_of_failing(deps, s
     assert report.push is not None and report.push.count("task").failed == 0
     task = keyed_records(sandbox)[f"support_risk:{northwind}/stay-informed"][0]
     assert len(task["Subject"]) == 255 and task["Subject"].endswith("…")
+
+
+def test_a_zendesk_job_still_running_next_cycle_is_polled_not_sent_again(deps, sandbox):
+    sandbox.faults.update(job_seconds=4)  # real jobs take minutes; cycles do not wait on them
+    first = cycle(deps, sandbox)
+    assert first.push is not None and first.push.count("zendesk_task").pending > 0
+    sandbox.calls.clear()
+    cycle(deps, sandbox)  # the job has not finished: nothing is created twice
+    resent = [c for c in sandbox.calls.writes("zendesk") if "create_many" in c.path]
+    time.sleep(4.5)
+    cycle(deps, sandbox)  # done now: ticket ids recorded and written onto the CTAs
+
+    assert resent == []
+    made = {t["external_id"]: t for t in tickets(sandbox)}
+    assert len(made) == len(tickets(sandbox)) > 0
+    ctas = {r["Sync_Key__c"]: r for r in live(sandbox, "CS_CTA__c") if r.get("Sync_Key__c")}
+    assert all(str(made[k]["id"]) == str(ctas[k]["Zendesk_Ticket_Id__c"]) for k in made)
