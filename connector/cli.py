@@ -308,15 +308,26 @@ def _default_schedule() -> Path:
 
 
 @app.command()
-def status(config: ConfigPath = None, json_out: JsonOut = False) -> None:
+def status(
+    config: ConfigPath = None,
+    store: Annotated[
+        str | None,
+        typer.Option(help="A store URL instead of a config, e.g. sqlite:///.cs-connector/demo.db"),
+    ] = None,
+    json_out: JsonOut = False,
+) -> None:
     """The last runs per job, API usage, errors, and anything stuck in the outbox."""
     from connector.bootstrap import open_store
     from connector.config import load_settings
     from connector.status import render
     from connector.status import status as read_status
+    from connector.store import make_engine, upgrade
 
-    settings = _user_errors(lambda: load_settings(config))
-    engine = open_store(settings)
+    if store is not None:
+        engine = make_engine(store)
+        upgrade(engine)
+    else:
+        engine = open_store(_user_errors(lambda: load_settings(config)))
     report = read_status(engine)
     if json_out:
         print(json.dumps(report, indent=2, default=str))
@@ -647,7 +658,7 @@ def demo(
     console.print(
         f"{stories} story accounts, one per rule and neighbour: docs/demo-org.md. "
         f"Inspect the store: sqlite3 {store} '.tables'; the run history: "
-        f"cs-connector status (with a config.toml pointing at {store})."
+        f"cs-connector status --store sqlite:///{store}"
     )
 
 
