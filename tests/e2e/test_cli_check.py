@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -111,3 +112,21 @@ def test_check_org_names_a_field_the_integration_user_cannot_see(tmp_path, sandb
     assert out.returncode == 2
     assert "CS_Milestone__c/fields/Notes__c.field-meta.xml:" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_setup_zendesk_creates_the_view_once(tmp_path, sandbox):
+    config, env = write_config(tmp_path, sandbox, f"sqlite:///{tmp_path / 's.db'}")
+    runs = [
+        subprocess.run(
+            [*CLI, "setup-zendesk", "--json", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        for _ in range(2)
+    ]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    first, second = (json.loads(r.stdout) for r in runs)
+    assert first["view_id"] == second["view_id"]
+    assert (first["view_created"], second["view_created"]) == (True, False)
