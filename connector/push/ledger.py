@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, func, select, update
 
 from connector.reconcile.model import Observation, Write
 from connector.store.engine import upsert_insert
@@ -124,8 +124,33 @@ def observe(conn: Connection, observations: Sequence[Observation]) -> None:
 
 def succeeded(conn: Connection, w: Write, crm_id: str | None, now: datetime) -> None:
     """The ledger after a successful write: the hash and values written, errors cleared."""
+    succeeded_many(conn, [(w, crm_id)], now)
+
+
+def succeeded_many(
+    conn: Connection, done: Sequence[tuple[Write, str | None]], now: datetime
+) -> None:
+    """``succeeded`` for a whole batch in one statement (a push writes 200 records a call)."""
+    if not done:
+        return
+    rows = [_ledger_row(w, crm_id, now) for w, crm_id in done]
+    stmt = upsert_insert(conn, ledger)
+    keep = ("target", "external_id", "created_at")
+    changes: dict[str, Any] = {k: stmt.excluded[k] for k in rows[0] if k not in keep}
+    # An update that sets no status keeps the one the connector set on create.
+    changes["status_set"] = func.coalesce(stmt.excluded.status_set, ledger.c.status_set)
+    # Only a close or delete closes; any other write keeps what the ledger knows (a person's
+    # closing, observed before the write that records its closed date).
+    changes["closed_at"] = func.coalesce(stmt.excluded.closed_at, ledger.c.closed_at)
+    changes["closed_by"] = func.coalesce(stmt.excluded.closed_by, ledger.c.closed_by)
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=["target", "external_id"], set_=changes), rows
+    )
+
+
+def _ledger_row(w: Write, crm_id: str | None, now: datetime) -> dict[str, Any]:
     closing = w.op in ("close", "delete")
-    row = {
+    return {
         "target": w.target,
         "external_id": w.external_id,
         "key": w.key,
@@ -143,14 +168,9 @@ def succeeded(conn: Connection, w: Write, crm_id: str | None, now: datetime) -> 
         "error_hash": None,
         "attempts": 0,
         "retry_at": None,
+        "closed_at": now if closing else None,
+        "closed_by": "connector" if closing else None,
     }
-    if closing:
-        row.update(closed_at=now, closed_by="connector")
-    stmt = upsert_insert(conn, ledger).values(**row)
-    changes = {k: stmt.excluded[k] for k in row if k not in ("target", "external_id", "created_at")}
-    if w.op == "update" and w.status_set is None:
-        changes.pop("status_set")
-    conn.execute(stmt.on_conflict_do_update(index_elements=["target", "external_id"], set_=changes))
 
 
 def failed(

@@ -243,10 +243,10 @@ def _record(
 ) -> None:
     with UnitOfWork(engine) as uow:
         done, bad = [], []
+        book.succeeded_many(uow.conn, [(o.write, o.crm_id) for o in outcomes if o.ok], now)
         for o in outcomes:
             w = o.write
             if o.ok:
-                book.succeeded(uow.conn, w, o.crm_id, now)
                 report.count(w.target).add(w.op)
                 done.append(outbox_id[id(w)])
             else:
