@@ -179,6 +179,12 @@ def _steps(
         report.status = "stopped"
         return
     ctx, params = rule_context(deps, as_of)
+    if not dry_run and "push" in steps and "reconcile" in steps:
+        # Bulk jobs that finished since the last cycle reach the ledger before the plan, so
+        # their children go out in this cycle rather than the next.
+        from connector.push import inflight
+
+        inflight.poll(deps.engine, _bulk_writer(deps, targets), targets, ctx.now)
     chosen = select_rules(rules, exclude_rules)
     evaluated: list[str] | None = None
     if "evaluate" in steps:
@@ -345,6 +351,7 @@ def summary(report: CycleReport) -> dict[str, Any]:
         "pulled": report.pull.records if report.pull else None,
         "outputs": report.evaluation.total if report.evaluation else None,
         "retried": dict(report.push.retried) if report.push else {},
+        "waiting_on_jobs": report.plan.waiting_on_jobs if report.plan else 0,
         "salesforce_calls": report.salesforce_calls,
         "zendesk_calls": report.zendesk_calls,
         "seconds": report.seconds,

@@ -32,7 +32,7 @@ from connector.bench.evaluate_report import machine
 from connector.bench.evaluate_sandbox import AnchoredSandbox
 
 MODES = {"collections": 1_000_000_000, "bulk": 10_000}
-MAX_CYCLES = 4
+MAX_CYCLES = 6
 
 
 def _say(text: str) -> None:
@@ -89,6 +89,7 @@ def _cycle(
             + row.get("planned_close", 0)
             for row in summary["objects"].values()
         ),
+        "waiting_on_jobs": summary.get("waiting_on_jobs", 0),
         "write_calls": {api: len(ws) for api, ws in writes.items()},
         "poll_calls": {api: sum(1 for c in cs if _is_poll(c)) for api, cs in calls.items()},
         "read_calls": {api: len(cs) - len(writes[api]) for api, cs in calls.items()},
@@ -133,7 +134,7 @@ def run_mode(
     for i in range(MAX_CYCLES):
         _say(f"{mode}: cycle {i + 1}")
         cycles.append(_cycle(sandbox, config, env, anchor, workdir, f"{mode}-{i + 1}"))
-        if cycles[-1]["planned"] == 0 and i > 0:
+        if cycles[-1]["planned"] == 0 and cycles[-1]["waiting_on_jobs"] == 0 and i > 0:
             break
     _say(f"{mode}: idle cycle")
     idle = _cycle(sandbox, config, env, anchor, workdir, f"{mode}-idle")

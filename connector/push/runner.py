@@ -96,6 +96,7 @@ def push(
     sf_writes = [w for w in writes if w.target != ZENDESK]
     failed_parents: set[tuple[str, str]] = set()
     try:
+        in_bulk: set[tuple[str, str]] = set()
         if bulk is not None:
             sf_writes = _submit_bulk(
                 engine,
@@ -107,6 +108,7 @@ def push(
                 report,
                 now,
                 failed_parents,
+                in_bulk,
             )
         for t, how, batch in sfw.batches(sf_writes, targets):
             if should_stop():
@@ -119,7 +121,10 @@ def push(
             _record(engine, run_id, outcomes, outbox_id, report, now, failed_parents)
             if progress is not None:
                 progress(t.output, len(batch))
-        zd_writes = [w for w in writes if w.target == ZENDESK]
+        # A ticket links to its CTA by Id: one whose CTA is in a Bulk job waits for it.
+        zd_writes = [
+            w for w in writes if w.target == ZENDESK and ("cta", w.external_id) not in in_bulk
+        ]
         if zendesk is not None and zd_writes and report.status == "completed":
             _push_zendesk(engine, zendesk, zd_writes, outbox_id, report, now, cta_url, unknown)
             _poll_zendesk(engine, zendesk, report, now)
@@ -160,42 +165,43 @@ def _submit_bulk(
     report: PushReport,
     now: datetime,
     failed_parents: set[tuple[str, str]],
+    sent: set[tuple[str, str]],
 ) -> list[Write]:
-    """Objects with more writes than ``threshold`` go as ingest jobs; their children wait for
-    them (next cycle), since a child names its parent by External Id."""
+    """Objects with more writes than ``threshold`` go as ingest jobs (into ``sent``); a child
+    of a record in a job waits for it (next cycle), since it names its parent by External Id.
+    Returns the writes left for Collections, in plan order."""
     per_target: dict[str, list[Write]] = {}
     for w in writes:
         per_target.setdefault(w.target, []).append(w)
-    sent: set[tuple[str, str]] = set()
     rest: list[Write] = []
-    for target, group in per_target.items():
+    waiting: list[Write] = []
+    for target, group in per_target.items():  # plan order: parents first
         t = targets[target]
-        if len(group) <= threshold:
-            rest.extend(group)
+        ready = _not_in_flight(group, sent, targets, report) if sent else group
+        waiting.extend(w for w in group if w not in ready)
+        if len(ready) <= threshold:
+            rest.extend(ready)
             continue
         try:
-            report.bulk_jobs += inflight.submit(engine, bulk, t, group, outbox_id, now)
+            report.bulk_jobs += inflight.submit(engine, bulk, t, ready, outbox_id, now)
         except TransientApiError as exc:
             log.warning("Bulk job for %s not submitted, next cycle: %s", target, exc)
-            failed_parents.update((w.target, w.external_id) for w in group)
+            failed_parents.update((w.target, w.external_id) for w in ready)
             continue
-        sent.update((w.target, w.external_id) for w in group)
-        report.count(target).pending += len(group)
-    if not sent:
-        return rest
-    keep = _not_in_flight(rest, sent, targets, report)
-    waiting = [w for w in rest if w not in keep]
-    with UnitOfWork(engine) as uow:
-        book.mark(
-            uow.conn,
-            [outbox_id[id(w)] for w in waiting],
-            "superseded",
-            now,
-            "PARENT_IN_BULK_JOB",
-            "its parent is in a Bulk job; sent next cycle",
-        )
-        uow.commit()
-    return keep
+        sent.update((w.target, w.external_id) for w in ready)
+        report.count(target).pending += len(ready)
+    if waiting:
+        with UnitOfWork(engine) as uow:
+            book.mark(
+                uow.conn,
+                [outbox_id[id(w)] for w in waiting],
+                "superseded",
+                now,
+                "PARENT_IN_BULK_JOB",
+                "its parent is in a Bulk job; sent next cycle",
+            )
+            uow.commit()
+    return rest
 
 
 def _send_batch(

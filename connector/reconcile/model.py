@@ -98,6 +98,7 @@ class Plan:
     writes: list[Write] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
+    waiting_on_jobs: int = 0  # desired writes skipped because a job still carries them
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Per target: creates, updates, closes, deletes, skips."""

@@ -270,6 +270,7 @@ class _Planner:
             return False
         if unresolve:
             self._resolve(d, None)
+        self.out.waiting_on_jobs += 1
         self._skip(target, d.key, f"{ext} is in a job that has not finished yet")
         return True
 
@@ -409,7 +410,7 @@ class _Planner:
                 self._skip(t.output, d.key, f"a person set {t.guard} {now!r}: kept")
                 return
         digest = fingerprint(hashed)
-        if t.guard is None and digest == entry.hash:
+        if digest == entry.hash:  # written already (the pulled value may lag a Bulk job)
             return
         if self._waiting(t.output, d.key, entry, digest):
             return
