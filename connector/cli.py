@@ -28,7 +28,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-err = Console(stderr=True, soft_wrap=True)
+# No emoji codes: a problem line `persona.toml:guard: ...` must not print as `persona.toml💂 ...`.
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 ConfigPath = Annotated[
     Path | None, typer.Option("--config", help="Settings file (default: ./config.toml if present).")
@@ -360,6 +361,36 @@ def check_org(config: ConfigPath = None, json_out: JsonOut = False) -> None:
         console.print("The org has every object, field and picklist value the connector needs.")
     if problems:
         raise typer.Exit(2)
+
+
+@app.command()
+def bench(
+    scale: Scale = "S",
+    out: Annotated[
+        Path, typer.Option(help="Where the JSON files and the chart are written.")
+    ] = Path(".cs-connector/bench"),
+    repeat: Annotated[
+        int, typer.Option(min=1, help="Pull: run the bare pager and the first load N times.")
+    ] = 1,
+    quick: Annotated[
+        bool, typer.Option(help="Zendesk limit over 15 pages, no wait for a clock minute.")
+    ] = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Benchmark pull, evaluate and push (at S also the Zendesk export limit) on the sandbox."""
+    from connector.bench.all import run_all
+    from connector.bench.all_report import markdown
+
+    try:
+        result = run_all(_check_scale(scale), out, repeat=repeat, quick=quick)
+    except RuntimeError as exc:  # a stage failed; its stderr is above
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    if json_out:
+        keys = ("scale", "machine", "wall_s", "stage_wall_s", "goals", "chart", "chart_note")
+        print(json.dumps({k: result[k] for k in keys}, indent=2))
+    else:
+        print(markdown(result))  # plain print: "[bench]" in the chart note is not rich markup
 
 
 @app.command("setup-zendesk")

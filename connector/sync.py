@@ -119,6 +119,8 @@ def run_cycle(
     report = CycleReport(job=job, dry_run=dry_run, steps=list(steps))
     targets = with_lengths(load_targets(deps.settings.mappings_dir), deps.describe)
     sf_before = deps.salesforce.api_calls
+    if deps.zendesk is not None:
+        deps.zendesk.new_run()  # each cycle gets its own Zendesk wait budget
     zd_before = deps.zendesk.stats.api_calls if deps.zendesk is not None else 0
     with UnitOfWork(deps.engine) as uow:
         report.run_id = runs.start(uow.conn, job, started_at=deps.clock())
