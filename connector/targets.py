@@ -116,6 +116,9 @@ class Target:
 def load_targets(root: Path) -> dict[str, Target]:
     """Every output mapping under ``root/salesforce/outputs``, checked; all problems at once."""
     folder = root / "salesforce" / "outputs"
+    if not folder.is_dir():
+        where = "mappings/salesforce/outputs"
+        raise ConfigErrors([ConfigError(where, "", "no such folder: the output mappings")])
     problems: list[ConfigError] = []
     targets: dict[str, Target] = {}
     for path in sorted(folder.glob("*.toml")):
