@@ -15,10 +15,11 @@ from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from connector import logs
 from connector.config import Settings
-from connector.errors import FatalApiError
+from connector.errors import ConfigError, FatalApiError
 from connector.http.session import ConnectTo, TransportSettings
 from connector.mappings import MappingSet, load_mappings, resolve
 from connector.model import Source, StreamSpec
@@ -114,9 +115,15 @@ def zendesk_login(settings: Settings) -> ZendeskLogin | None:
 
 
 def open_store(settings: Settings) -> Engine:
-    """The store, migrated to the newest schema."""
+    """The store, migrated to the newest schema; one that cannot be reached is a config error
+    (its URL is not repeated: it may hold a password)."""
     engine = make_engine(settings.store.url)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise ConfigError("config.toml", "store.url", f"cannot connect: {reason}") from None
     return engine
 
 
@@ -164,7 +171,7 @@ def bootstrap(
             page_size=settings.pull.page_size,
             clock=clock,
         ),
-        "csv": CsvDropSource(settings.mappings_dir.parent),
+        "csv": CsvDropSource(settings.mappings_dir.absolute().parent),  # issues: drops/x.csv:3
     }
     if zd is not None:
         sources["zendesk"] = ZendeskSource(zd)

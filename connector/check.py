@@ -107,7 +107,7 @@ def _raw(config: Path | None, key: str) -> Any:
     path = config or Path("config.toml")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8")).get(key)
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8, not TOML: reported elsewhere
         return None
 
 

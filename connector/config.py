@@ -47,6 +47,25 @@ class StoreSettings(_Section):
 
     url: str = "sqlite:///.cs-connector/store.db"
 
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        """Parsed here so a typo is ``store.url`` at check time; the URL (it may hold a
+        password) is never repeated in the message."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                'not a database URL: expected "sqlite:///path/store.db" or '
+                '"postgresql+psycopg://user@host/db"'
+            ) from None
+        if backend not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(f'unsupported store database "{backend}": use sqlite or postgresql')
+        return value
+
 
 class SalesforceSettings(_Section):
     """Login to the org; which fields are needed depends on ``auth``."""

@@ -217,6 +217,7 @@ _EXPECTED = {
     "float_parsing": "a number",
     "path_type": "a path",
     "list_type": "a list",
+    "tuple_type": "a list",
     "dict_type": "a table",
     "model_type": "a table",
     "model_attributes_type": "a table",

@@ -152,6 +152,8 @@ def _commit_page(
             runs.add_record_errors(uow.conn, run_id, spec.name, page.issues)
         state.save(uow.conn, spec.name, page.state)
         uow.commit()
+    for issue in page.issues:  # stored above (status lists them); one line each for the operator
+        log.warning("%s: skipped %s: %s", spec.name, issue.record_id, issue.reason)
 
 
 def _count(result: StreamResult, page: Page) -> None:

@@ -11,8 +11,9 @@ import tomllib
 from fractions import Fraction
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from connector.errors import ConfigError, ConfigErrors
 from connector.rules.bands import Bands, DayBands, Points, RatioBands, Section, WholeBands
@@ -81,10 +82,20 @@ class RelationshipParams(Section):
     turnover_due_days: int = 7
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 class RiskParams(Section):
     update_days: int = 7
     update_weekday: str = "Wednesday"
     review_weekday: str = "Friday"
+
+    @field_validator("update_weekday", "review_weekday")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        if value.lower() not in WEEKDAYS:
+            raise ValueError(f'expected a day such as "Wednesday", got "{value}"')
+        return value
 
 
 class TimelineParams(Section):
@@ -189,6 +200,17 @@ class RuleParams(Section):
     expansion: ExpansionParams = ExpansionParams()
     scorecard: ScorecardParams = ScorecardParams()
 
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f'unknown timezone "{value}": use an IANA name such as "Europe/Paris" or "UTC"'
+            ) from None
+        return value
+
     def cool_down_for(self, rule_id: str) -> int:
         return self.cool_down.get(rule_id, self.cool_down_days)
 
@@ -211,6 +233,8 @@ def load_toml(path: Path, model: type[M], origin: str | None = None) -> M:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigErrors([ConfigError(name, "", f"not valid TOML: {exc}")]) from None
+    except UnicodeDecodeError:
+        raise ConfigErrors([ConfigError(name, "", "not UTF-8 text")]) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -77,6 +77,13 @@ class Templates:
             raise ConfigError(file, f"line {exc.lineno}", exc.message or "syntax error") from None
         except (TemplateError, AttributeError) as exc:
             raise ConfigError(file, "", str(exc)) from None
+        except UnicodeDecodeError:
+            raise ConfigError(file, "", "not UTF-8 text") from None
+        except RecursionError:
+            raise ConfigError(file, "", "includes or extends itself without end") from None
+        except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+            # The template's own expression failed ({{ 1/0 }}, a range over the sandbox's cap).
+            raise ConfigError(file, "", f"{type(exc).__name__}: {exc}") from None
 
     def check(self) -> list[ConfigError]:
         """Render every known template with placeholder values; every problem, file and line."""
@@ -100,8 +107,10 @@ def _with_line(exc: ConfigError, path: Path) -> ConfigError:
     """Point an unknown-token error at the template line that uses it."""
     if exc.key:
         return exc
-    token = exc.reason.split("'")[-2] if exc.reason.count("'") >= 2 else ""
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if token and token in line:
-            return ConfigError(exc.file, f"line {number}", exc.reason)
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    quoted = exc.reason.split("'")[1::2]  # 'x' has no attribute 'nmae': try nmae, then x
+    for token in reversed(quoted):
+        for number, line in enumerate(lines, 1):
+            if token and token in line:
+                return ConfigError(exc.file, f"line {number}", exc.reason)
     return exc

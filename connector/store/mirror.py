@@ -131,9 +131,24 @@ def upsert(conn: Connection, spec: StreamSpec, rows: Sequence[Row], pulled_at: d
 
 
 def _params(row: Row, names: Sequence[str], pulled_at: datetime) -> dict[str, Any]:
-    params = {name: row.values.get(name) for name in names}
-    params.update(id=row.id, modstamp=row.modstamp, deleted=row.deleted, pulled_at=pulled_at)
+    params = {name: _storable(row.values.get(name)) for name in names}
+    params.update(
+        id=_storable(row.id), modstamp=row.modstamp, deleted=row.deleted, pulled_at=pulled_at
+    )
     return params
+
+
+def _storable(value: Any) -> Any:
+    """``value`` without NUL characters: PostgreSQL text and JSON cannot hold U+0000 (one in a
+    record's name failed the whole page), and they mean nothing in CRM or ticket text. Dropped
+    on every backend, so SQLite and PostgreSQL mirror the same values."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    return value
 
 
 def mark_deleted(conn: Connection, spec: StreamSpec, ids: Iterable[str], at: datetime) -> int:

@@ -16,6 +16,7 @@ never opened are re-sent either way: the server did not act on them.
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -49,8 +50,14 @@ class ZendeskLogin:
     oauth_token: str | None = field(default=None, repr=False)
 
     def secrets(self) -> tuple[str, ...]:
-        """The values ``redact`` must mask in anything this login's client reports."""
-        return tuple(s for s in (self.api_token, self.oauth_token) if s)
+        """The values ``redact`` must mask in anything this login's client reports: the tokens,
+        and the API token as the Basic credential it travels in (a proxy or an error page may
+        echo ``Basic <base64>`` without its header name)."""
+        found = [s for s in (self.api_token, self.oauth_token) if s]
+        if self.api_token:
+            pair = f"{self.email}/token:{self.api_token}".encode("latin-1", "replace")
+            found.append(base64.b64encode(pair).decode("ascii"))
+        return tuple(found)
 
 
 @dataclass
