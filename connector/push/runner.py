@@ -131,6 +131,9 @@ def push(
     except QuotaExhausted as exc:
         report.status, report.error = "stopped", str(exc)
         log.warning("push stopped, state kept: %s", exc)
+    except TransientApiError as exc:  # a Zendesk call (writer set-up, lookup) out of retries
+        report.status, report.error = "stopped", str(exc)
+        log.warning("push stopped, the rest next cycle: %s", exc)
     except FatalApiError as exc:
         report.status, report.error = "failed", str(exc)
         log.error("push failed: %s", exc)
@@ -332,6 +335,7 @@ def _push_zendesk(
                     book.mark(uow.conn, [outbox_id[id(w)]], "done", now)
                     uow.commit()
                 report.count(ZENDESK).add("create")
+                report.zendesk_done += 1  # its id goes onto the CTA in this cycle's follow-up
                 continue
         cta_id = cta_ids.get(w.external_id)
         v = w.values
@@ -368,7 +372,10 @@ def _push_zendesk(
             for e in failure.refused:
                 w = by_ext[e]
                 message = str(failure.cause)
-                book.failed(uow.conn, None, w, failure.code, message, now, transient=False)
+                # A 5xx, 429 or timeout after the client's retries: not acted on, sent again
+                # next cycle; only a rejection (4xx) waits for the desired ticket to change.
+                transient = isinstance(failure.cause, TransientApiError)
+                book.failed(uow.conn, None, w, failure.code, message, now, transient=transient)
                 book.mark(uow.conn, [outbox_id[id(w)]], "failed", now, failure.code, message)
             for e in failure.unsent:
                 book.mark(uow.conn, [outbox_id[id(by_ext[e])]], "superseded", now, "UNSENT")

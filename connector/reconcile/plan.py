@@ -108,7 +108,14 @@ class _Planner:
         """Records the CRM holds under an External Id the ledger lacks (a rebuilt store)."""
         for (target, ext), rec in self.crm.items():
             t = self.targets.get(target)
-            if t is None or t.by_id or (target, ext) in self.entries:
+            if t is None or t.by_id:
+                continue
+            known = self.entries.get((target, ext))
+            if known is not None:
+                # Known without an Id (seen closed by a person, or a create whose answer was
+                # lost): the record exists, so writing it is an update, never a create again.
+                if known.crm_id is None and rec.crm_id:
+                    self.entries[(target, ext)] = _replace(known, crm_id=rec.crm_id)
                 continue
             key = base_key(ext)
             self.entries[(target, ext)] = LedgerEntry(
