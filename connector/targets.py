@@ -33,9 +33,9 @@ OUTPUTS = (
 WRITE_ORDER = (
     "cta",
     "success_plan",
-    "milestone",
     "task",
     "objective",
+    "milestone",  # after the tasks it completes (``after_siblings``), before its timeline note
     "timeline_entry",
     "health_snapshot",
     "account_health",
@@ -50,6 +50,9 @@ class _Strict(BaseModel):
 class ParentFile(_Strict):
     output: Literal[OUTPUTS]  # type: ignore[valid-type]
     relationship: str | None = None  # e.g. "What", "CTA__r"; none: ordering and keys only
+    # Written only once every sibling under the same parent landed in this push: a rule that
+    # reads this record as "done" (the IVM milestone) must not see it before the tasks exist.
+    after_siblings: bool = False
 
 
 class StatusFile(_Strict):

@@ -196,7 +196,7 @@ def failed(
     errors = {
         "error_code": code,
         "error_message": message,
-        "error_hash": None if transient else w.hash,
+        "error_hash": None if transient else (w.wait_hash or w.hash),
         "attempts": attempts,
         "retry_at": retry_at,
         "updated_at": now,

@@ -30,6 +30,23 @@ Progress = Callable[[str, int], None]  # (target, records done in this batch)
 
 
 @dataclass
+class _Failed:
+    """What did not land in this push: records (their children wait) and, for each parent, that
+    one of its children failed (an ``after_siblings`` record such as a milestone waits)."""
+
+    records: set[tuple[str, str]] = field(default_factory=set)
+    parents: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, w: Write, t: Target | None) -> None:
+        self.records.add((w.target, w.external_id))
+        if t is not None and t.parent is not None and w.parent_external_id:
+            self.parents.add((t.parent.output, w.parent_external_id))
+
+    def __bool__(self) -> bool:
+        return bool(self.records)
+
+
+@dataclass
 class TargetCounts:
     created: int = 0
     updated: int = 0
@@ -94,7 +111,7 @@ def push(
     if zendesk is not None:
         _poll_zendesk(engine, zendesk, report, now)
     sf_writes = [w for w in writes if w.target != ZENDESK]
-    failed_parents: set[tuple[str, str]] = set()
+    failed = _Failed()
     try:
         in_bulk: set[tuple[str, str]] = set()
         if bulk is not None:
@@ -107,18 +124,18 @@ def push(
                 outbox_id,
                 report,
                 now,
-                failed_parents,
+                failed,
                 in_bulk,
             )
         for t, how, batch in sfw.batches(sf_writes, targets):
             if should_stop():
                 report.status = "stopped"
                 break
-            batch = _drop_orphans(engine, batch, t, failed_parents, outbox_id, report, now)
+            batch = _drop_orphans(engine, batch, t, failed, outbox_id, report, now)
             if not batch:
                 continue
             outcomes = _send_batch(salesforce, t, how, batch, targets, now, report)
-            _record(engine, run_id, outcomes, outbox_id, report, now, failed_parents)
+            _record(engine, run_id, outcomes, outbox_id, report, now, failed, targets)
             if progress is not None:
                 progress(t.output, len(batch))
         # A ticket links to its CTA by Id: one whose CTA is in a Bulk job waits for it.
@@ -167,7 +184,7 @@ def _submit_bulk(
     outbox_id: Mapping[int, int],
     report: PushReport,
     now: datetime,
-    failed_parents: set[tuple[str, str]],
+    failed: _Failed,
     sent: set[tuple[str, str]],
 ) -> list[Write]:
     """Objects with more writes than ``threshold`` go as ingest jobs (into ``sent``); a child
@@ -189,7 +206,8 @@ def _submit_bulk(
             report.bulk_jobs += inflight.submit(engine, bulk, t, ready, outbox_id, now)
         except TransientApiError as exc:
             log.warning("Bulk job for %s not submitted, next cycle: %s", target, exc)
-            failed_parents.update((w.target, w.external_id) for w in ready)
+            for w in ready:
+                failed.add(w, t)
             continue
         sent.update((w.target, w.external_id) for w in ready)
         report.count(target).pending += len(ready)
@@ -248,7 +266,8 @@ def _record(
     outbox_id: Mapping[int, int],
     report: PushReport,
     now: datetime,
-    failed_parents: set[tuple[str, str]],
+    failed: _Failed,
+    targets: Mapping[str, Target],
 ) -> None:
     with UnitOfWork(engine) as uow:
         done, bad = [], []
@@ -261,7 +280,7 @@ def _record(
             else:
                 book.failed(uow.conn, run_id, w, o.code, o.message, now, transient=o.transient)
                 report.count(w.target).failed += 1
-                failed_parents.add((w.target, w.external_id))
+                failed.add(w, targets.get(w.target))
                 bad.append((outbox_id[id(w)], o.code, o.message))
                 log.warning("%s %s failed: %s: %s", w.target, w.external_id, o.code, o.message)
         book.mark(uow.conn, done, "done", now)
@@ -274,31 +293,39 @@ def _drop_orphans(
     engine: Engine,
     batch: list[Write],
     t: Target,
-    failed_parents: set[tuple[str, str]],
+    failed: _Failed,
     outbox_id: Mapping[int, int],
     report: PushReport,
     now: datetime,
 ) -> list[Write]:
-    """Children of a parent that failed in this push wait for the parent (next cycle)."""
-    if t.parent is None or not failed_parents:
+    """Children of a parent that failed in this push wait for the parent (next cycle), and an
+    ``after_siblings`` record waits while a sibling failed."""
+    if t.parent is None or not failed:
         return batch
-    keep, orphans = [], []
+    keep: list[Write] = []
+    held: dict[str, list[Write]] = {"PARENT_FAILED": [], "SIBLING_FAILED": []}
     for w in batch:
         parent = (t.parent.output, w.parent_external_id or "")
-        (orphans if parent in failed_parents else keep).append(w)
-    if orphans:
+        if parent in failed.records:
+            held["PARENT_FAILED"].append(w)
+        elif t.parent.after_siblings and parent in failed.parents:
+            held["SIBLING_FAILED"].append(w)
+        else:
+            keep.append(w)
+    why = {
+        "PARENT_FAILED": "its parent failed in this push; retried next cycle",
+        "SIBLING_FAILED": "a sibling failed in this push; written after it, next cycle",
+    }
+    for code, waiting in held.items():
+        if not waiting:
+            continue
         with UnitOfWork(engine) as uow:
             book.mark(
-                uow.conn,
-                [outbox_id[id(w)] for w in orphans],
-                "superseded",
-                now,
-                "PARENT_FAILED",
-                "its parent failed in this push; retried next cycle",
+                uow.conn, [outbox_id[id(w)] for w in waiting], "superseded", now, code, why[code]
             )
             uow.commit()
-        for w in orphans:
-            failed_parents.add((w.target, w.external_id))
+        for w in waiting:
+            failed.add(w, t)
             report.count(w.target).failed += 1
     return keep
 

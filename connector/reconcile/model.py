@@ -70,6 +70,9 @@ class Write:
     parent_external_id: str | None = None
     status_set: str | None = None  # the status this write sets (create: the constant)
     reason: str = ""
+    # What a refused write waits on: the owned values, and for a record never created also its
+    # create-only ones (owner, due date), so fixing an inactive owner retries it.
+    wait_hash: str = ""
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,8 @@ class _Planner:
         # (target, desired key) -> the External Id it lives under now; None: not writable now
         self.resolved: dict[tuple[str, str], str | None] = {}
         self.snoozed: set[tuple[str, str]] = set()
+        # (parent output, desired parent key) with a child that waits: ``after_siblings`` holds
+        self.waiting_children: set[tuple[str, str]] = set()
 
     # -- the ledger as the CRM shows it ---------------------------------------------------
     def _adopt_from_crm(self) -> None:
@@ -247,6 +249,8 @@ class _Planner:
             return
         self._resolve(d, ext)
         entry = self.entries.get((t.output, ext))
+        if (entry is None or entry.crm_id is None) and self._sibling_waits(d, t):
+            return
         if entry is None:
             self._create(d, t, ext, ext)
         elif entry.closed_at is not None:
@@ -254,6 +258,17 @@ class _Planner:
             self._skip(t.output, d.key, f"{ext} {_closed_words(entry)}: not written again")
         else:
             self._write_existing(d, t, entry)
+
+    def _sibling_waits(self, d: DesiredOutput, t: Target) -> bool:
+        """An ``after_siblings`` record (the IVM milestone) is not created while a sibling waits
+        for a retry: the rule reads it as "done" and would forget the sibling."""
+        if t.parent is None or not t.parent.after_siblings or not d.parent_key:
+            return False
+        if (t.parent.output, d.parent_key) not in self.waiting_children:
+            return False
+        self._resolve(d, None)
+        self._skip(t.output, d.key, f"waits until the other records of {d.parent_key} are written")
+        return True
 
     def _external_id(self, d: DesiredOutput, t: Target) -> str | None:
         """The key, or for a child the parent's current External Id + the step."""
@@ -289,7 +304,10 @@ class _Planner:
         digest = fingerprint(hashed)
         if digest == entry.hash:
             return
-        if self._waiting(t.output, d.key, entry, digest):
+        wait = digest if entry.crm_id is not None else _create_digest(t, hashed, values)
+        if self._waiting(t.output, d.key, entry, wait):
+            if t.parent is not None and d.parent_key:
+                self.waiting_children.add((t.parent.output, d.parent_key))
             if entry.crm_id is None:  # never created: its children wait with it
                 self._resolve(d, None)
             return
@@ -311,6 +329,7 @@ class _Planner:
             entry.crm_id,
             parent=self._parent_of(d, t),
             status_set=status,
+            wait_hash=wait,
         )
 
     def _create(self, d: DesiredOutput, t: Target, ext: str, identity: str) -> None:
@@ -339,6 +358,7 @@ class _Planner:
             None,
             parent=self._parent_of(d, t),
             status_set=status,
+            wait_hash=_create_digest(t, hashed, values),
         )
 
     def _parent_of(self, d: DesiredOutput, t: Target) -> str | None:
@@ -608,6 +628,7 @@ class _Planner:
         parent: str | None = None,
         status_set: str | None = None,
         reason: str = "",
+        wait_hash: str = "",
     ) -> None:
         self.out.writes.append(
             Write(
@@ -626,8 +647,15 @@ class _Planner:
                 parent_external_id=parent,
                 status_set=status_set or e.status_set,
                 reason=reason,
+                wait_hash=wait_hash,
             )
         )
+
+
+def _create_digest(t: Target, hashed: Mapping[str, Any], values: Mapping[str, Any]) -> str:
+    """A create refused for a create-only value (an inactive owner) retries when that changes."""
+    create_only = {f"on_create:{k}": _plain(values.get(k)) for k in sorted(t.on_create)}
+    return fingerprint({**hashed, **create_only})
 
 
 def _closed_words(e: LedgerEntry) -> str:

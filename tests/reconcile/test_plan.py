@@ -11,8 +11,9 @@ import random
 from dataclasses import replace
 from datetime import date, timedelta
 
-from connector.reconcile.model import Observation
+from connector.reconcile.model import LedgerEntry, Observation
 from connector.reconcile.plan import ZENDESK, fingerprint
+from connector.rules.model import DesiredOutput
 
 from .conftest import (
     ACCOUNT,
@@ -38,6 +39,7 @@ from .conftest import (
     owned,
     persona,
     policy,
+    rule_of,
     run,
     skips_of,
     task,
@@ -627,22 +629,110 @@ def test_a_transient_failure_is_retried_once_retry_at_has_passed() -> None:
     assert [w.op for w in p.writes] == ["update"]
 
 
+def refused_create(d: DesiredOutput, code: str) -> LedgerEntry:
+    """The ledger after the create of ``d`` was refused with ``code`` (push stores the write's
+    wait hash as the error hash)."""
+    create = next(w for w in run([d]).writes if w.key == d.key)
+    return entry(
+        d.object, d.key, crm_id=None, hash=None, error_code=code, error_hash=create.wait_hash
+    )
+
+
 def test_a_create_that_failed_validation_keeps_its_children_waiting() -> None:
     d = cta(SUPPORT)
-    e = entry(
-        "cta",
-        SUPPORT,
-        crm_id=None,
-        hash=None,
-        error_code=VALIDATION,
-        error_hash=fingerprint(owned(d)),
-    )
+    e = refused_create(d, VALIDATION)
 
     p = run([d, task(SUPPORT, "stay-informed")], [e])
 
     assert p.writes == []
     assert VALIDATION in only(skips_of(p, "cta")).reason
     assert len(skips_of(p, "task")) == 1
+
+
+def test_a_create_refused_for_an_inactive_owner_waits_while_the_owner_is_the_same() -> None:
+    e = refused_create(cta(SUPPORT), "INACTIVE_OWNER_OR_USER")
+
+    p = run([cta(SUPPORT)], [e])
+
+    assert p.writes == []
+    assert "INACTIVE_OWNER_OR_USER" in only(skips_of(p, "cta")).reason
+
+
+def test_a_create_refused_for_an_inactive_owner_is_sent_again_to_the_new_owner() -> None:
+    # The owner is written only on create, so it is outside the owned hash; a refused create
+    # must still notice that the admin (or the rules' fallback) picked another owner.
+    e = refused_create(cta(SUPPORT), "INACTIVE_OWNER_OR_USER")
+
+    w = only(run([cta(SUPPORT, owner_id=MANAGER)], [e]).writes)
+
+    assert (w.op, w.values["owner_id"]) == ("create", MANAGER)
+
+
+def test_an_update_refused_by_validation_still_ignores_a_new_owner() -> None:
+    # Once the record exists a person owns its owner: a new owner from the rule is no change.
+    failing = cta(SUPPORT, evidence="too long " * 10)
+    e = cta_entry(cta(SUPPORT), error_code=VALIDATION, error_hash=fingerprint(owned(failing)))
+
+    p = run([cta(SUPPORT, evidence="too long " * 10, owner_id=MANAGER)], [e], mirror(e))
+
+    assert p.writes == []
+
+
+def ivm_milestone(parent: str) -> DesiredOutput:
+    fields = {
+        "name": "IVM Reached",
+        "milestone_type": "IVM Reached",
+        "milestone_date": TODAY,
+        "opportunity_id": None,
+        "cta_id": None,
+        "notes": "pilot held two weeks",
+        "account_id": ACCOUNT,
+    }
+    return DesiredOutput(
+        f"{parent}/milestone",
+        rule_of(parent),
+        "milestone",
+        ACCOUNT,
+        fields=fields,
+        parent_key=parent,
+    )
+
+
+IVM = f"ivm_handoff:{ACCOUNT}"
+
+
+def test_the_ivm_milestone_is_written_after_its_tasks() -> None:
+    p = run([cta(IVM), ivm_milestone(IVM), task(IVM, "next-steps")])
+
+    assert [w.target for w in p.writes] == ["cta", "task", "milestone"]
+
+
+def test_the_ivm_milestone_is_not_created_while_a_sibling_task_waits_for_a_retry() -> None:
+    # The rule stops firing once it sees its milestone: a milestone written before the task
+    # would leave the task never created.
+    c = cta_entry(cta(IVM))
+    t = entry(
+        "task",
+        f"{IVM}/next-steps",
+        crm_id=None,
+        hash=None,
+        error_code="UNABLE_TO_LOCK_ROW",
+        retry_at=NOW + timedelta(minutes=15),
+    )
+
+    p = run([cta(IVM), ivm_milestone(IVM), task(IVM, "next-steps")], [c, t], mirror(c))
+
+    assert p.writes == []
+    assert "waits until the other records" in only(skips_of(p, "milestone")).reason
+
+
+def test_an_ivm_milestone_whose_tasks_landed_is_created() -> None:
+    c = cta_entry(cta(IVM))
+    t = entry("task", f"{IVM}/next-steps", written=owned(task(IVM, "next-steps")))
+
+    p = run([cta(IVM), ivm_milestone(IVM), task(IVM, "next-steps")], [c, t], mirror(c, t))
+
+    assert [(w.target, w.op) for w in p.writes] == [("milestone", "create")]
 
 
 def test_a_create_retried_after_a_failure_is_still_a_create_that_sets_status_new() -> None:
