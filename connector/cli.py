@@ -131,6 +131,7 @@ def _rule_context(deps: Any, as_of: str | None) -> Any:
         deps.settings.owners,
         now,
         mappings_dir / "templates",
+        owner_origin=lambda role: deps.settings.origin("owners", role),
     )
 
 
@@ -238,6 +239,11 @@ def sync(
             f"API calls: Salesforce {report.salesforce_calls}, Zendesk {report.zendesk_calls}; "
             f"org usage {deps.api_usage() or 'not reported'}; {report.seconds:.1f} s"
         )
+        resent = {api: n for api, n in report.client_retries.items() if n}
+        if resent or data["retried"]:
+            parts = [f"{api.title()} {n} calls" for api, n in resent.items()]
+            parts += [f"{n} records ({code})" for code, n in data["retried"].items()]
+            console.print("Sent again after a fault: " + ", ".join(parts), highlight=False)
     if report.status == "failed":
         if report.error:
             err.print(report.error, markup=False, highlight=False)

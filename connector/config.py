@@ -18,7 +18,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from connector.errors import ConfigError, ConfigErrors
@@ -156,6 +164,17 @@ class Settings(BaseSettings):
     mappings_dir: Path = Path("mappings")
     # Owners by email, resolved to active CRM users at start (RULES.md "Owners").
     owners: dict[str, str] = {}
+    # Where each value came from, so a problem found later (an owner the org lacks) names it.
+    _file: str = PrivateAttr(default="config.toml")
+    _from_env: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)
+
+    def origin(self, *path: str) -> tuple[str, str]:
+        """``(file, key)`` of a setting, or ``(environment, variable)`` when the env set it."""
+        for n in range(len(path), 0, -1):
+            var = self._from_env.get(path[:n])
+            if var:
+                return ENV, var
+        return self._file, ".".join(path)
 
     @classmethod
     def settings_customise_sources(
@@ -311,4 +330,5 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             loader.add(tuple(key.split(".")), reason)
     if loader.problems:
         raise ConfigErrors(loader.problems)
+    settings._file, settings._from_env = loader.file, dict(loader.from_env)
     return settings

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
@@ -63,19 +63,22 @@ def parse_as_of(value: str | None, timezone: str) -> datetime:
 
 
 def resolve_owners(
-    conn: Connection, tables: Tables, emails: Mapping[str, str], origin: str = "config.toml"
+    conn: Connection,
+    tables: Tables,
+    emails: Mapping[str, str],
+    where: Callable[[str], tuple[str, str]] | None = None,
 ) -> Owners:
-    """Each ``owners.<role>`` email to an active CRM user id; every problem named by its key."""
+    """Each ``owners.<role>`` email to an active CRM user id; every problem named by its key
+    where the admin set it (``where(role)``: the config file or the environment variable)."""
     user = tables.user
     problems: list[ConfigError] = []
     found: dict[str, str] = {}
     for role in OWNER_ROLES:
+        origin, key = where(role) if where else ("config.toml", f"owners.{role}")
         email = emails.get(role)
         if not email:
             problems.append(
-                ConfigError(
-                    origin, f"owners.{role}", "missing: an email of an active Salesforce user"
-                )
+                ConfigError(origin, key, "missing: an email of an active Salesforce user")
             )
             continue
         row = conn.execute(
@@ -84,13 +87,9 @@ def resolve_owners(
             )
         ).first()
         if row is None:
-            problems.append(
-                ConfigError(origin, f"owners.{role}", f"no Salesforce user with email {email}")
-            )
+            problems.append(ConfigError(origin, key, f"no Salesforce user with email {email}"))
         elif not row.active:
-            problems.append(
-                ConfigError(origin, f"owners.{role}", f"the Salesforce user {email} is inactive")
-            )
+            problems.append(ConfigError(origin, key, f"the Salesforce user {email} is inactive"))
         else:
             found[role] = row.id
     if problems:
@@ -107,6 +106,7 @@ def build_context(
     now: datetime,
     templates_dir: Path,
     mappings_dir: Path | None = None,
+    owner_origin: Callable[[str], tuple[str, str]] | None = None,
 ) -> RuleContext:
     """Tables from the specs, owners resolved, today in ``rules.timezone``; ``mappings_dir``
     (personas.toml) defaults to the templates' parent, ``mappings/``."""
@@ -119,7 +119,7 @@ def build_context(
             "the account mapping needs a customer filter",
         )
     with engine.connect() as conn:
-        owner_ids = resolve_owners(conn, tables, owners)
+        owner_ids = resolve_owners(conn, tables, owners, owner_origin)
     local_now = now.astimezone(ZoneInfo(params.timezone))
     return RuleContext(
         now=now,

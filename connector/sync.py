@@ -50,6 +50,7 @@ class CycleReport:
     push: PushReport | None = None
     salesforce_calls: int = 0
     zendesk_calls: int = 0
+    client_retries: dict[str, int] = field(default_factory=dict)  # calls sent again, per API
     seconds: float = 0.0
     error: str | None = None
     steps: list[str] = field(default_factory=list)
@@ -69,6 +70,7 @@ def rule_context(deps: Deps, as_of: str | None = None) -> tuple[RuleContext, Rul
         deps.settings.owners,
         now,
         mappings_dir / "templates",
+        owner_origin=lambda role: deps.settings.origin("owners", role),
     )
     return ctx, params
 
@@ -119,8 +121,9 @@ def run_cycle(
     report = CycleReport(job=job, dry_run=dry_run, steps=list(steps))
     targets = with_lengths(load_targets(deps.settings.mappings_dir), deps.describe)
     sf_before = deps.salesforce.api_calls
+    sf_retries_before = getattr(deps.salesforce, "retries", 0)
     if deps.zendesk is not None:
-        deps.zendesk.new_run()  # each cycle gets its own Zendesk wait budget
+        deps.zendesk.new_run()  # each cycle gets its own Zendesk wait budget (and counters)
     zd_before = deps.zendesk.stats.api_calls if deps.zendesk is not None else 0
     with UnitOfWork(deps.engine) as uow:
         report.run_id = runs.start(uow.conn, job, started_at=deps.clock())
@@ -141,9 +144,9 @@ def run_cycle(
         )
     except Exception as exc:
         report.status, report.error = "failed", str(exc)
-        _finish(deps, report, sf_before, zd_before, started)
+        _finish(deps, report, (sf_before, sf_retries_before, zd_before), started)
         raise
-    _finish(deps, report, sf_before, zd_before, started)
+    _finish(deps, report, (sf_before, sf_retries_before, zd_before), started)
     return report
 
 
@@ -300,12 +303,13 @@ def _cta_url(deps: Deps) -> Callable[[str], str] | None:
     return lambda record_id: f"{base.rstrip('/')}/{record_id}"
 
 
-def _finish(
-    deps: Deps, report: CycleReport, sf_before: int, zd_before: int, started: float
-) -> None:
+def _finish(deps: Deps, report: CycleReport, before: tuple[int, int, int], started: float) -> None:
+    sf_before, sf_retries_before, zd_before = before
     report.salesforce_calls = deps.salesforce.api_calls - sf_before
+    report.client_retries["salesforce"] = getattr(deps.salesforce, "retries", 0) - sf_retries_before
     if deps.zendesk is not None:
         report.zendesk_calls = deps.zendesk.stats.api_calls - zd_before
+        report.client_retries["zendesk"] = deps.zendesk.stats.retries  # restarted by new_run()
     report.seconds = round(time.perf_counter() - started, 3)
     if report.run_id is None:
         return
@@ -352,7 +356,8 @@ def summary(report: CycleReport) -> dict[str, Any]:
         "objects": objects,
         "pulled": report.pull.records if report.pull else None,
         "outputs": report.evaluation.total if report.evaluation else None,
-        "retried": dict(report.push.retried) if report.push else {},
+        "retried": dict(report.push.retried) if report.push else {},  # records sent again
+        "client_retries": dict(report.client_retries),  # calls sent again after a fault
         "waiting_on_jobs": report.plan.waiting_on_jobs if report.plan else 0,
         "salesforce_calls": report.salesforce_calls,
         "zendesk_calls": report.zendesk_calls,

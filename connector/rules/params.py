@@ -217,7 +217,29 @@ class RuleParams(Section):
 
 def load_params(path: Path, origin: str | None = None) -> RuleParams:
     """``rules.toml`` (absent: every default); problems as ``file:key: reason``, all at once."""
-    return load_toml(path, RuleParams, origin)
+    params = load_toml(path, RuleParams, origin)
+    problems = unknown_rule_ids(params, origin or str(path))
+    if problems:
+        raise ConfigErrors(problems)
+    return params
+
+
+def unknown_rule_ids(params: RuleParams, name: str) -> list[ConfigError]:
+    """A misspelt rule id in ``disabled`` or ``[cool_down]`` would silently do nothing."""
+    from difflib import get_close_matches
+
+    from connector.rules import by_id  # the registry imports this module
+
+    known = sorted(by_id())
+
+    def problem(key: str, rule_id: str) -> ConfigError:
+        near = get_close_matches(rule_id, known, n=1)
+        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        return ConfigError(name, key, f"no rule '{rule_id}'{hint}")
+
+    problems = [problem("disabled", r) for r in params.disabled if r not in known]
+    problems += [problem(f"cool_down.{r}", r) for r in params.cool_down if r not in known]
+    return problems
 
 
 M = TypeVar("M", bound=BaseModel)

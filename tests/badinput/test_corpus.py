@@ -723,20 +723,17 @@ CHECK_CASES = [
         edit(CONFIG, f'fallback = "{DEMO_OWNERS["fallback"]}"\n', ""),
         ((CONFIG, "owners.fallback", "missing: an email of an active Salesforce user"),),
     ),
-    # known gaps, kept as failing cases until fixed
     Case(
         "rules-disabled-names-an-unknown-rule",
         "bad value",
         write(RULES, 'disabled = ["usage_dorp"]\n'),
         ((RULES, "disabled", "usage_dorp"),),
-        xfail="connector/rules/params.py RuleParams.disabled: rule ids are not checked",
     ),
     Case(
         "rules-cool-down-names-an-unknown-rule",
         "bad value",
         write(RULES, "[cool_down]\nusage_dorp = 3\n"),
         ((RULES, "cool_down.usage_dorp", "usage_dorp"),),
-        xfail="connector/rules/params.py RuleParams.cool_down: rule ids are not checked",
     ),
 ]
 
@@ -854,7 +851,6 @@ SYNC_CASES = [
             lambda s: s.config.rename(s.root / "prod.toml"),
         ),
         (("prod.toml", "owners.cco", "no Salesforce user"),),
-        xfail="connector/evaluate.py build_context: owners are always named config.toml",
     ),
 ]
 
