@@ -251,8 +251,12 @@ def restore_org(sandbox: Any, snap: OrgSnapshot) -> None:
 
 
 def copy_store(source: Path, target: Path) -> None:
-    """A SQLite store file (and its journal files, if any) copied to ``target``."""
+    """A SQLite store file (and its journal files, if any) copied to ``target``. The target's
+    own journal files go first: a WAL left by an earlier run matches the copied file's header,
+    and SQLite would replay that run's writes over the copy."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("-wal", "-shm", "-journal"):
+        target.with_name(target.name + suffix).unlink(missing_ok=True)
     for path in source.parent.glob(source.name + "*"):
         shutil.copy2(path, target.parent / (target.name + path.name[len(source.name) :]))
 
