@@ -8,6 +8,7 @@ persona from ``persona_state``.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,13 +19,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, delete, insert, not_, select
+from sqlalchemy import Connection, Engine, Table, delete, insert, not_, select
 
 from connector.errors import ConfigError, ConfigErrors
 from connector.mappings import MappingSet
 from connector.model import StreamSpec
 from connector.rules.model import DesiredOutput, Owners, Rule, RuleContext, Tables
 from connector.rules.params import RuleParams
+from connector.rules.shared import materialize as materialize_shared
 from connector.rules.templates import Templates
 from connector.store import mirror
 from connector.store.schema import desired_outputs, persona_state
@@ -42,6 +44,7 @@ class EvaluationReport:
     outputs: dict[str, int] = field(default_factory=dict)  # rule id -> outputs
     disabled: dict[str, list[str]] = field(default_factory=dict)  # rule id -> missing inputs
     seconds: float = 0.0
+    shared_tables_seconds: float = 0.0  # of ``seconds``: the shared tables (rules.shared)
 
     @property
     def total(self) -> int:
@@ -155,6 +158,19 @@ def evaluate(
     engine: Engine, ctx: RuleContext, rules: Sequence[Rule], *, write: bool = True
 ) -> tuple[EvaluationReport, list[DesiredOutput]]:
     """Run the rules; with ``write``, replace their desired outputs in the store."""
+    # Everything alive before the run (configuration, mappings, SQLAlchemy metadata: ~100 MB
+    # at start-up) is left out of the full collections the run's outputs set off, which walked
+    # it again each time: the collector's time at scale M went from 2.3 to 1.1 s.
+    gc.freeze()
+    try:
+        return _evaluate(engine, ctx, rules, write=write)
+    finally:
+        gc.unfreeze()
+
+
+def _evaluate(
+    engine: Engine, ctx: RuleContext, rules: Sequence[Rule], *, write: bool
+) -> tuple[EvaluationReport, list[DesiredOutput]]:
     started = time.perf_counter()
     report = EvaluationReport(now=ctx.now)
     enabled, report.disabled = enabled_rules(rules, ctx)
@@ -162,11 +178,16 @@ def evaluate(
         _update_personas(engine, ctx)
     produced: list[DesiredOutput] = []
     with engine.connect() as conn:
+        # The per-account subqueries several rules read, computed once for all of them as
+        # temporary tables on this connection (dropped with its transaction when it closes).
+        shared_started = time.perf_counter()
+        run_ctx = materialize_shared(conn, ctx)
+        report.shared_tables_seconds = round(time.perf_counter() - shared_started, 3)
         for rule in enabled:
             outputs = [
                 o
-                for row in conn.execute(rule.select(ctx)).mappings()
-                for o in rule.decide(row, ctx)
+                for row in conn.execute(rule.select(run_ctx)).mappings()
+                for o in rule.decide(row, run_ctx)
             ]
             report.outputs[rule.id] = len(outputs)
             produced.extend(outputs)
@@ -189,15 +210,49 @@ def _check_unique(outputs: Sequence[DesiredOutput]) -> None:
         seen[o.key] = o.object
 
 
+STORE_CHUNK = 5000  # rows per insert; only one chunk's row dicts are held at a time
+
+
 def _store(
     engine: Engine, ctx: RuleContext, rule_ids: list[str], outputs: Sequence[DesiredOutput]
 ) -> None:
-    rows = [_row(o, ctx.now) for o in outputs]
     with UnitOfWork(engine) as uow:
         uow.conn.execute(delete(desired_outputs).where(desired_outputs.c.rule.in_(rule_ids)))
-        for start in range(0, len(rows), 5000):
-            uow.conn.execute(insert(desired_outputs), rows[start : start + 5000])
+        for start in range(0, len(outputs), STORE_CHUNK):
+            chunk = [_row(o, ctx.now) for o in outputs[start : start + STORE_CHUNK]]
+            _insert_rows(uow.conn, desired_outputs, chunk)
         uow.commit()
+
+
+def _insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``INSERT`` the rows (each with the same keys); on SQLite straight to the driver's
+    ``executemany``.
+
+    SQLAlchemy's per-row parameter handling was most of the store's time (85k outputs at
+    scale M). On SQLite each value goes through its column type's own bind processor (JSON
+    encoding, dates), so the stored bytes are the same as SQLAlchemy's insert writes; a column
+    holding one object in every row (``evaluated_at``) is processed once. Other backends keep
+    SQLAlchemy's insert (PostgreSQL renders casts for JSONB).
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(table), list(rows))
+        return
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(rows[0]))
+    columns: list[list[Any]] = []
+    for bind in compiled.positiontup or ():
+        name = compiled.binds[bind].key
+        values = [row[name] for row in rows]
+        process = table.c[name].type._cached_bind_processor(conn.dialect)
+        if process is not None:
+            first = values[0]
+            if all(v is first for v in values):
+                values = [process(first)] * len(values)
+            else:
+                values = [process(v) for v in values]
+        columns.append(values)
+    conn.exec_driver_sql(str(compiled), list(zip(*columns, strict=True)))
 
 
 def _row(o: DesiredOutput, now: datetime) -> dict[str, Any]:
@@ -263,5 +318,5 @@ def _update_personas(engine: Engine, ctx: RuleContext) -> None:
         ]
         uow.conn.execute(delete(persona_state))
         if rows or gone:
-            uow.conn.execute(insert(persona_state), rows + gone)
+            _insert_rows(uow.conn, persona_state, rows + gone)
         uow.commit()

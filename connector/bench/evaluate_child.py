@@ -46,6 +46,7 @@ class Timeline:
 
     marks: list[tuple[str, float]] = field(default_factory=list)
     statements: dict[str, tuple[str, Any]] = field(default_factory=dict)  # first SELECT per part
+    plans: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)  # its EXPLAIN rows
 
     @property
     def current(self) -> str:
@@ -57,9 +58,17 @@ class Timeline:
     def listen(self, engine: Engine) -> None:
         """Keep the first SELECT each part sends, with its parameters, for EXPLAIN QUERY PLAN."""
 
-        def before(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
-            if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-                self.statements.setdefault(self.current, (statement, parameters))
+        def before(_c: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                return
+            if self.current in self.statements:
+                return
+            self.statements[self.current] = (statement, parameters)
+            if engine.dialect.name == "sqlite":
+                # Explained here, on the evaluation's own connection: the statement may read
+                # the temporary tables ``evaluate`` made for the run, gone once it returns.
+                explain = cursor.connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+                self.plans[self.current] = [tuple(r) for r in explain.fetchall()]
 
         event.listen(engine, "before_cursor_execute", before)
 
@@ -146,18 +155,16 @@ def query_plans(engine: Engine, timeline: Timeline, parts: Sequence[str]) -> dic
     if engine.dialect.name != "sqlite":
         return {}
     plans: dict[str, Any] = {}
-    with engine.connect() as conn:
-        for part in parts:
-            if part not in timeline.statements:
-                continue
-            statement, parameters = timeline.statements[part]
-            found = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-            depth: dict[int, int] = {0: -1}
-            lines = []
-            for node, parent, _unused, detail in found:
-                depth[node] = depth.get(parent, -1) + 1
-                lines.append("  " * depth[node] + detail)
-            plans[part] = {"sql": statement, "parameters": list(parameters or ()), "plan": lines}
+    for part in parts:
+        if part not in timeline.statements or part not in timeline.plans:
+            continue
+        statement, parameters = timeline.statements[part]
+        depth: dict[int, int] = {0: -1}
+        lines = []
+        for node, parent, _unused, detail in timeline.plans[part]:
+            depth[node] = depth.get(parent, -1) + 1
+            lines.append("  " * depth[node] + detail)
+        plans[part] = {"sql": statement, "parameters": list(parameters or ()), "plan": lines}
     return plans
 
 
@@ -203,7 +210,9 @@ def run(config: Path, as_of: datetime, profile_to: Path | None = None) -> dict[s
         "evaluate_cpu_s": round(cpu, 3),
         "reported_s": report.seconds,
         "parts": {
-            "personas_s": round(first_rule - started, 3),
+            # personas and setup, less the shared tables made before the first rule
+            "personas_s": round(first_rule - started - report.shared_tables_seconds, 3),
+            "shared_tables_s": report.shared_tables_seconds,
             "rules_s": round(end_mark - first_rule, 3),
             "check_and_store_s": round(ended - end_mark, 3),
         },

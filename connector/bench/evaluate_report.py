@@ -102,16 +102,16 @@ def markdown(result: Mapping[str, Any]) -> str:
     lines.append("Rows: " + ", ".join(f"{t} {rows[t]:,}" for t in SIZES if t in rows))
     lines += [
         "",
-        "| run | evaluate s | CPU s | personas s | rules s | check + store s "
+        "| run | evaluate s | CPU s | personas s | shared tables s | rules s | check + store s "
         "| peak RSS MB | outputs | load 1m |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in ("first", "again"):
         p = result["phases"][name]
         parts = p["parts"]
         lines.append(
             f"| {name} | {p['evaluate_s']:.2f} | {p['evaluate_cpu_s']:.2f} | "
-            f"{parts['personas_s']:.2f} | "
+            f"{parts['personas_s']:.2f} | {parts.get('shared_tables_s', 0.0):.2f} | "
             f"{parts['rules_s']:.2f} | {parts['check_and_store_s']:.2f} | "
             f"{p['rss_mb']['peak_vmhwm']:.0f} | {p['total_outputs']:,} | "
             f"{p['load_avg_1m_before']} |"

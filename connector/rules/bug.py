@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, Select, and_, case, cast, func, literal, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import NamedFromClause, Subquery
 
 from connector.rules import outputs as out
 from connector.rules.model import DesiredOutput, RuleContext
@@ -23,6 +23,7 @@ from connector.rules.scope import (
     due,
     firing_rows,
     instant_before,
+    shared,
 )
 from connector.rules.sqlfn import list_agg, split_list
 
@@ -41,13 +42,18 @@ def computed_threshold(ctx: RuleContext, purchased: ColumnElement[Any]) -> Colum
     )
 
 
-def bug_figures(ctx: RuleContext) -> Subquery:
+def bug_figures(ctx: RuleContext) -> NamedFromClause:
     """Per customer: ``open_bugs``, ``threshold`` (override or computed) and ``condition``.
 
     Also ``account_name``, ``csm_owner``, ``licenses_purchased``, ``override``,
     ``computed_threshold``, ``open_ids``, ``old_high`` (open high/urgent bugs older than
     ``bug.max_age_days``), ``high_ids`` and ``high_first`` for evidence.
     """
+    return shared(ctx, "bug_figures", lambda: bug_figures_query(ctx))
+
+
+def bug_figures_query(ctx: RuleContext) -> Subquery:
+    """``bug_figures`` as an inline subquery."""
     p = ctx.params.bug
     t = account_tickets(ctx)
     c = customers(ctx)

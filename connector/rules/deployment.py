@@ -79,9 +79,13 @@ def _select(colours: tuple[str, ...], account_id: str | None, ctx: RuleContext) 
     return firing_rows(query, f.c.account_id, account_id, f.c.colour.in_(colours))
 
 
+def _two_decimals(bound: float) -> str:
+    return f"{bound:.2f}"
+
+
 def bands_text(bands: Bands) -> str:
     """``Green >= 0.80, Yellow >= 0.60, Orange >= 0.40, else Red``."""
-    return out.bands_text(bands, lambda bound: f"{bound:.2f}")
+    return out.bands_text(bands, _two_decimals)  # one function, so ``bands_text`` caches it
 
 
 def evidence(row: RowMapping, ctx: RuleContext) -> str:

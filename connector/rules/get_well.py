@@ -15,11 +15,17 @@ from typing import Any
 from sqlalchemy import Select, and_, func, literal, not_, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from connector.rules.measures import MEASURES, Measure
 from connector.rules.model import DesiredOutput, RuleContext
-from connector.rules.scorecard import REQUIRES, Scorecard, scorecard_of, scorecard_statement
+from connector.rules.scorecard import (
+    REQUIRES,
+    Scorecard,
+    overall_colour,
+    scorecard_of,
+    scorecard_statement,
+)
 from connector.rules.sqlfn import byte_order, is_true
 
 RECOVERED: tuple[str, ...] = ("Green", "Yellow")
@@ -40,7 +46,7 @@ def _plan_key(account: ColumnElement[Any]) -> ColumnElement[Any]:
     return literal(f"{GetWellPlan.id}:") + account
 
 
-def _latest_plan(ctx: RuleContext, c: Subquery, column: ColumnElement[Any]) -> Any:
+def _latest_plan(ctx: RuleContext, c: NamedFromClause, column: ColumnElement[Any]) -> Any:
     """``column`` of the account's latest Get Well plan in the CRM (its key, or ``key#n``)."""
     sp = ctx.tables.cs_success_plan
     key = _plan_key(c.c.account_id)
@@ -80,12 +86,14 @@ class GetWellPlan:
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:
             return []
-        card = scorecard_of(row, ctx)
-        if card.colour == "Red":
-            return self._plan(row, ctx, card)
-        if card.colour in RECOVERED and row["plan_id"] is not None:
+        # The colour alone first: most customers are neither Red nor recovering a plan, and
+        # the full scorecard (every measure's evidence) is only needed for those that are.
+        colour = overall_colour(row, ctx)
+        if colour == "Red":
+            return self._plan(row, ctx, scorecard_of(row, ctx))
+        if colour in RECOVERED and row["plan_id"] is not None:
             since = row["plan_recovered_date"] if row["plan_recovered"] else None
-            return self._plan(row, ctx, card, recovered_on=since or ctx.today)
+            return self._plan(row, ctx, scorecard_of(row, ctx), recovered_on=since or ctx.today)
         return []
 
     def _plan(

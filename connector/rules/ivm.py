@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Boolean, Select, and_, exists, false, literal, not_, select, true
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from connector.rules import outputs as out
 from connector.rules.model import DesiredOutput, RuleContext
@@ -170,7 +170,9 @@ def _box_column(account: Any, field: str) -> ColumnElement[bool]:
     return is_true(account.c[field]) if field in account.c else false()
 
 
-def _users_ok(ctx: RuleContext, week: Subquery, pilot: ColumnElement[Any]) -> ColumnElement[Any]:
+def _users_ok(
+    ctx: RuleContext, week: NamedFromClause, pilot: ColumnElement[Any]
+) -> ColumnElement[Any]:
     """The week has a row and active users ≥ users_share × pilot (compared as integers)."""
     share = exact(ctx.params.ivm.users_share)
     active = week.c.active_users

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
@@ -41,15 +42,20 @@ class Measure:
 
 
 # -- bands (pure; the bounds are ``rules.toml``'s, compared exactly as written) ----------------
+# A config number as an exact Fraction, once per value: the bounds and weights are the same few
+# numbers for every scorecard row (``exact`` parses a string into a Fraction each call).
+exact_bound = lru_cache(maxsize=256, typed=True)(exact)
+
+
 def colour_at_least(value: Fraction | int, bands: Bands) -> Colour:
     """The first colour whose lower bound ``value`` reaches (NPS, overall score), else Red."""
-    return next((c for bound, c in bands.bounds() if value >= exact(bound)), "Red")
+    return next((c for bound, c in bands.bounds() if value >= exact_bound(bound)), "Red")
 
 
 def colour_of_ratio(ratio: Fraction, bands: RatioBands) -> Colour:
     """Open tickets / threshold below a bound (defaults 0.5 Green, 0.75 Yellow), else Orange;
     Red is the rule's condition, decided by the caller."""
-    return next((c for bound, c in bands.bounds() if ratio < exact(bound)), "Orange")
+    return next((c for bound, c in bands.bounds() if ratio < exact_bound(bound)), "Orange")
 
 
 def engagement_colour(days: int | None, bands: DayBands) -> Colour:
@@ -59,11 +65,13 @@ def engagement_colour(days: int | None, bands: DayBands) -> Colour:
     return next((c for bound, c in bands.bounds() if days <= bound), "Red")
 
 
+@lru_cache(maxsize=64)  # constant per params: written into every scorecard's evidence
 def _ratio_text(bands: RatioBands, rule: str) -> str:
     below = ", ".join(f"{c} < {out.number(b)}" for b, c in bands.bounds())
     return f"{below}, else Orange; Red while the {rule} condition holds"
 
 
+@lru_cache(maxsize=64)
 def _counts_text(bands: WholeBands) -> str:
     """``Green >= 5, Yellow 4, Orange 2-3, Red <= 1``: whole-number bands as ranges."""
 
@@ -99,8 +107,63 @@ def _figure(value: Fraction | None) -> float | None:
     return None if value is None else round(float(value), 4)
 
 
+@lru_cache(maxsize=64, typed=True)
 def _percent(share: float) -> str:
     return out.number(exact(share) * 100)
+
+
+# -- the six colours alone (the readers below take theirs from the same functions) ---------------
+def _support_colour(row: RowMapping, ctx: RuleContext) -> Colour | None:
+    return _ticket_ratio(row, "support", ctx.params.scorecard.ratio_bands)[3]
+
+
+def _bug_colour(row: RowMapping, ctx: RuleContext) -> Colour | None:
+    return _ticket_ratio(row, "bug", ctx.params.scorecard.ratio_bands)[3]
+
+
+def _deployment_colour(row: RowMapping, ctx: RuleContext) -> Colour | None:
+    colour: Colour | None = row["dep_colour"]
+    return colour
+
+
+def _adoption_colour(row: RowMapping, ctx: RuleContext) -> Colour | None:
+    tracked, green = len(ctx.params.features), int(row["features_green"] or 0)
+    b = ctx.params.scorecard.adoption_bands
+    return _colour(adoption_colour(green, tracked, b, bool(row["usage_has_row"])))
+
+
+def _nps_colour(row: RowMapping, ctx: RuleContext) -> Colour | None:
+    value, responses = row["nps"], int(row["nps_responses"] or 0)
+    if value is None or not responses:
+        return None
+    return colour_at_least(int(value), ctx.params.scorecard.nps_bands)
+
+
+def _days_since_activity(row: RowMapping, ctx: RuleContext) -> tuple[date | None, int | None]:
+    last = _as_date(row["last_activity"])
+    return last, None if last is None else (ctx.today - last).days
+
+
+def _engagement_colour(row: RowMapping, ctx: RuleContext) -> Colour | None:
+    _, days = _days_since_activity(row, ctx)
+    return engagement_colour(days, ctx.params.scorecard.engagement_bands)
+
+
+COLOUR_READERS: dict[str, Callable[[RowMapping, RuleContext], Colour | None]] = {
+    "support": _support_colour,
+    "bug": _bug_colour,
+    "deployment": _deployment_colour,
+    "adoption": _adoption_colour,
+    "nps": _nps_colour,
+    "engagement": _engagement_colour,
+}
+
+
+def read_colours(row: RowMapping, ctx: RuleContext) -> dict[str, Colour | None]:
+    """Each measure's colour of one scorecard row, as ``read_measures`` gives it, without the
+    evidence text: what the overall colour needs (Get Well reads it for every customer and
+    writes text for the few Red ones)."""
+    return {name: COLOUR_READERS[name](row, ctx) for name in MEASURES}
 
 
 # -- the six measures ---------------------------------------------------------------------------
@@ -166,7 +229,7 @@ def adoption(row: RowMapping, ctx: RuleContext) -> Measure:
     tracked, green = len(ctx.params.features), row["features_green"]
     monday = row["usage_week"]
     b = ctx.params.scorecard.adoption_bands
-    colour = _colour(adoption_colour(int(green or 0), tracked, b, bool(row["usage_has_row"])))
+    colour = _adoption_colour(row, ctx)
     current = f"{green} of {tracked} tracked features green in the week of {monday}"
     bands = f"{_counts_text(b)}, of 7 scaled to {tracked}"
     evidence = (
@@ -187,7 +250,7 @@ def nps(row: RowMapping, ctx: RuleContext) -> Measure:
     data without one."""
     p = ctx.params.scorecard
     value, responses = row["nps"], int(row["nps_responses"] or 0)
-    colour = None if value is None or not responses else colour_at_least(int(value), p.nps_bands)
+    colour = _nps_colour(row, ctx)
     since = days_before(ctx, p.nps_days)
     current = (
         f"NPS {value} from {responses} responses dated {since} to {ctx.today} "
@@ -205,8 +268,7 @@ def nps(row: RowMapping, ctx: RuleContext) -> Measure:
 
 def engagement(row: RowMapping, ctx: RuleContext) -> Measure:
     """Days since the last activity (none at all: Red, figure blank)."""
-    last = _as_date(row["last_activity"])
-    days = None if last is None else (ctx.today - last).days
+    last, days = _days_since_activity(row, ctx)
     b = ctx.params.scorecard.engagement_bands
     colour = engagement_colour(days, b)
     current = (

@@ -34,9 +34,13 @@ OutputObject = Literal[
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredOutput:
-    """One record the CRM should hold, identified by its stable key (the External Id)."""
+    """One record the CRM should hold, identified by its stable key (the External Id).
+
+    Slotted: an evaluation holds every output until it stores them (338k at scale L); without
+    a per-instance ``__dict__`` each takes ~50 bytes less.
+    """
 
     key: str
     rule: str
@@ -99,6 +103,10 @@ class RuleContext:
     customer_filter: tuple[str, tuple[str, ...]]  # account column, the values that mean customer
     templates: Templates  # Email Assist drafts
     mappings_dir: Path  # the admin's mappings/ folder (personas.toml)
+    # Shared per-account subqueries ``evaluate`` materialised once for this run (name -> table
+    # on its connection, see ``connector.rules.shared``); empty for ``explain`` and tests, where
+    # the builders in ``scope`` return their inline subqueries instead.
+    shared: Mapping[str, Table] = field(default_factory=dict, compare=False)
 
 
 class Rule(Protocol):

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, case, func, not_, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import NamedFromClause, Subquery
 
 from connector.rules.model import RuleContext
-from connector.rules.scope import column, customers, dated_within
+from connector.rules.scope import column, customers, dated_within, shared
 from connector.rules.sqlfn import byte_order
 from connector.store.schema import persona_state
 
@@ -71,13 +71,20 @@ def nps_value(promoters: Any, detractors: Any, responses: Any) -> ColumnElement[
     return case((responses == 0, None), (diff >= 0, up), else_=down).cast(Integer)
 
 
-def account_nps(ctx: RuleContext, days: int | None = None) -> Subquery:
+def account_nps(ctx: RuleContext, days: int | None = None) -> NamedFromClause:
     """Per customer: NPS over every NPS response dated in the last ``days`` days (default the
     scorecard's window, ``scorecard.nps_days``).
 
     Columns ``account_id, promoters, detractors, responses, nps``; every customer has a row,
     ``responses`` 0 and ``nps`` null when it has no response in the window (no data).
     """
+    if days is None or days == ctx.params.scorecard.nps_days:
+        return shared(ctx, "account_nps", lambda: account_nps_query(ctx))
+    return account_nps_query(ctx, days)
+
+
+def account_nps_query(ctx: RuleContext, days: int | None = None) -> Subquery:
+    """``account_nps`` as an inline subquery."""
     c = customers(ctx)
     r = nps_responses(ctx, ctx.params.scorecard.nps_days if days is None else days)
     promoters = func.coalesce(func.sum(case((r.c.score >= PROMOTER_MIN, 1), else_=0)), 0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
@@ -41,8 +42,12 @@ def tickets(ids: list[str]) -> str:
     return ", ".join(f"#{i}" for i in ids)
 
 
+@lru_cache(maxsize=64)
 def bands_text(bands: Bands, figure: Callable[[float], str] = number) -> str:
-    """Lower bounds for evidence: ``Green >= 30, Yellow >= 0, Orange >= -30, else Red``."""
+    """Lower bounds for evidence: ``Green >= 30, Yellow >= 0, Orange >= -30, else Red``.
+
+    Cached: the same few bands (frozen config) are written into every scorecard's evidence.
+    """
     return ", ".join(f"{c} >= {figure(b)}" for b, c in bands.bounds()) + ", else Red"
 
 

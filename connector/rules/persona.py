@@ -223,16 +223,27 @@ class PersonaAssignment:
     family = "persona"
     requires = {"contact": ("account_id", "title", "persona")}
 
+    def __init__(self) -> None:
+        self._config: tuple[RuleContext, PersonaConfig] | None = None
+
     def select(self, ctx: RuleContext, account_id: str | None = None) -> Select[Any]:
-        query = contacts_with_roles(ctx, personas_for(ctx)).add_columns(true().label("fires"))
+        query = contacts_with_roles(ctx, self._personas(ctx)).add_columns(true().label("fires"))
         if account_id is not None:
             return query.where(ctx.tables.contact.c.account_id == account_id)
         return query
 
+    def _personas(self, ctx: RuleContext) -> PersonaConfig:
+        """``personas_for(ctx)`` once per context (an evaluation), not once per contact: it
+        stats and path-joins ``personas.toml`` each call, a third of this rule's decide."""
+        cached = self._config
+        if cached is None or cached[0] is not ctx:
+            cached = self._config = (ctx, personas_for(ctx))
+        return cached[1]
+
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:
             return []
-        persona, why = classify(row, personas_for(ctx))
+        persona, why = classify(row, self._personas(ctx))
         contact = row["contact_id"]
         evidence = f"{row['contact_name'] or contact} ({contact}): {why}"
         return [

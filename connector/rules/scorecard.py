@@ -8,6 +8,7 @@ mean (``overall``) in Python.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -15,16 +16,21 @@ from typing import Any
 
 from sqlalchemy import Select, false, literal, null, select, true
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from connector.rules import outputs as out
 from connector.rules.bands import Colour, WholeBands
 from connector.rules.bug import bug_figures
 from connector.rules.deployment import deployment_colour
-from connector.rules.measures import Measure, colour_at_least, read_measures
+from connector.rules.measures import (
+    Measure,
+    colour_at_least,
+    exact_bound,
+    read_colours,
+    read_measures,
+)
 from connector.rules.model import DesiredOutput, RuleContext
 from connector.rules.nps_data import account_nps
-from connector.rules.params import exact
 from connector.rules.scope import (
     ACTIVITY_REQUIRES,
     TICKET_REQUIRES,
@@ -48,11 +54,15 @@ def overall(
     >= 75 Green, >= 50 Yellow, >= 25 Orange, else Red).
     """
     present = {m: p for m, p in points_by_measure.items() if p is not None}
-    weight = {m: exact(weights.get(m, 0)) for m in present}
-    total = sum(weight.values(), Fraction(0))
+    weight = {m: exact_bound(weights.get(m, 0)) for m in present}
+    # The same exact mean in integers (one Fraction, not two per measure): each weight scaled
+    # to the common denominator of all of them, sum(w * p) / sum(w) unchanged.
+    common = math.lcm(*(w.denominator for w in weight.values())) if weight else 1
+    scaled = {m: w.numerator * (common // w.denominator) for m, w in weight.items()}
+    total = sum(scaled.values())
     if not present or total <= 0:
         return None
-    score = sum((weight[m] * p for m, p in present.items()), Fraction(0)) / total
+    score = Fraction(sum(scaled[m] * p for m, p in present.items()), total)
     return score, colour_at_least(score, bands)
 
 
@@ -81,19 +91,32 @@ class Scorecard:
         return "\n".join([head, *(m.evidence for m in self.measures)])
 
 
+def _overall_of(
+    colours: Mapping[str, Colour | None], ctx: RuleContext
+) -> tuple[Fraction, Colour] | None:
+    p = ctx.params.scorecard
+    points = {m: None if c is None else p.points.of(c) for m, c in colours.items()}
+    return overall(points, p.weights, p.overall_bands)
+
+
+def overall_colour(row: RowMapping, ctx: RuleContext) -> Colour | None:
+    """``scorecard_of(row, ctx).colour``, without writing any measure's evidence."""
+    result = _overall_of(read_colours(row, ctx), ctx)
+    return None if result is None else result[1]
+
+
 def scorecard_of(row: RowMapping, ctx: RuleContext) -> Scorecard:
     """The measures of one row and their weighted overall."""
     p = ctx.params.scorecard
     measures = read_measures(row, ctx)
-    points = {m.name: None if m.colour is None else p.points.of(m.colour) for m in measures}
-    result = overall(points, p.weights, p.overall_bands)
+    result = _overall_of({m.name: m.colour for m in measures}, ctx)
     if result is None:
         return Scorecard(measures, None, None, p.overall_bands)
     return Scorecard(measures, result[1], result[0], p.overall_bands)
 
 
 # -- the statement ------------------------------------------------------------------------------
-def scorecard_statement(ctx: RuleContext) -> tuple[Select[Any], Subquery]:
+def scorecard_statement(ctx: RuleContext) -> tuple[Select[Any], NamedFromClause]:
     """Every customer's measure figures in one statement, and its customers subquery."""
     c = customers(ctx)
     a = ctx.tables.account
@@ -129,7 +152,7 @@ def scorecard_statement(ctx: RuleContext) -> tuple[Select[Any], Subquery]:
     return select(*columns).select_from(joined), c
 
 
-def _adoption(ctx: RuleContext) -> tuple[Subquery | None, list[Any]]:
+def _adoption(ctx: RuleContext) -> tuple[NamedFromClause | None, list[Any]]:
     """Features green in the last complete week (``usage.py``); unmapped usage: no data."""
     monday = week_monday(ctx.today, 1)
     week = literal(monday).label("usage_week")
@@ -139,7 +162,7 @@ def _adoption(ctx: RuleContext) -> tuple[Subquery | None, list[Any]]:
     return f, [week, f.c.has_row.label("usage_has_row"), f.c.green.label("features_green")]
 
 
-def _nps(ctx: RuleContext) -> tuple[Subquery | None, list[Any]]:
+def _nps(ctx: RuleContext) -> tuple[NamedFromClause | None, list[Any]]:
     """The account NPS over 180 days (``nps.py``); unmapped survey answers: no data."""
     names = ("promoters", "detractors", "responses")
     if not ctx.tables.has("survey_answer", ("account_id", "kind", "score", "answer_date")):
@@ -176,6 +199,9 @@ class HealthScorecard:
         if not row["fires"]:
             return []
         card = scorecard_of(row, ctx)
+        # Written once: ``Scorecard.evidence`` builds the text on each read, and the three
+        # places below would hold three copies of it (about 1.5 kB an account) until stored.
+        evidence = card.evidence
         account = row["account_id"]
         week = iso_week(ctx.today)
         score = None if card.score is None else two_decimals(card.score)
@@ -186,7 +212,7 @@ class HealthScorecard:
             "week_start": week_monday(ctx.today),
             "overall_color": card.colour,
             "overall_score": score,
-            "evidence": card.evidence,
+            "evidence": evidence,
         }
         for m in card.measures:
             fields[f"{m.name}_color"] = m.colour
@@ -199,7 +225,7 @@ class HealthScorecard:
                 "health_snapshot",
                 account,
                 fields=fields,
-                evidence=card.evidence,
+                evidence=evidence,
             ),
             DesiredOutput(
                 f"{self.id}:{account}",
@@ -207,7 +233,7 @@ class HealthScorecard:
                 "account_health",
                 account,
                 fields=health,
-                evidence=card.evidence,
+                evidence=evidence,
             ),
         ]
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, and_, case, func, literal, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import NamedFromClause, Subquery
 
 from connector.rules import outputs as out
 from connector.rules.model import DesiredOutput, RuleContext
@@ -22,17 +22,23 @@ from connector.rules.scope import (
     due,
     firing_rows,
     instant_before,
+    shared,
 )
 from connector.rules.sqlfn import list_agg, split_list
 
 
-def support_figures(ctx: RuleContext) -> Subquery:
+def support_figures(ctx: RuleContext) -> NamedFromClause:
     """Per customer: ``volume`` against ``threshold`` (override or default), ``old_open``,
     ``old_high`` and their ``condition``; ``open`` support tickets (the scorecard's ratio).
 
     Also ``account_name``, ``csm_owner``, ``override``, and the ticket ids and first creation
     instants (``*_ids``, ``*_first``) for evidence.
     """
+    return shared(ctx, "support_figures", lambda: support_figures_query(ctx))
+
+
+def support_figures_query(ctx: RuleContext) -> Subquery:
+    """``support_figures`` as an inline subquery."""
     p = ctx.params.support
     t = account_tickets(ctx)
     c = customers(ctx)

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Float, Integer, and_, case, cast, func, literal, not_, null, select
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import NamedFromClause, Subquery
 
 from connector.rules.bands import Colour, WholeBands
 from connector.rules.model import RuleContext
@@ -86,9 +86,29 @@ def usage_by_week(
     ).subquery(name)
 
 
-def features_green(ctx: RuleContext, week_monday: date, name: str = "features_green") -> Subquery:
+def features_green(
+    ctx: RuleContext, week_monday: date, name: str = "features_green"
+) -> NamedFromClause:
     """One row per customer for the ISO week of ``week_monday``: ``account_id``, ``has_row``,
-    ``green`` (0 without a row), ``tracked`` (N), ``active_users`` and each feature's metric."""
+    ``green`` (0 without a row), ``tracked`` (N), ``active_users`` and each feature's metric.
+
+    Shared per week (``features_green_key``): the scorecard, the usage rules and ``ivm_handoff``
+    read the same two weeks."""
+    table = ctx.shared.get(features_green_key(week_monday))
+    if table is not None:  # materialised once for the run (``connector.rules.shared``)
+        return table.alias(name)
+    return features_green_query(ctx, week_monday, name)
+
+
+def features_green_key(week_monday: date) -> str:
+    """The name ``features_green`` of one week goes by in ``ctx.shared``."""
+    return f"features_green_{week_monday.strftime('%Y%m%d')}"
+
+
+def features_green_query(
+    ctx: RuleContext, week_monday: date, name: str = "features_green"
+) -> Subquery:
+    """``features_green`` as an inline subquery."""
     c = customers(ctx)
     w = usage_by_week(ctx, [week_monday], f"{name}_week")
     return (
