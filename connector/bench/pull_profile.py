@@ -1,7 +1,9 @@
 """Where a pull's wall time goes: a py-spy recording of one first load, summed by area.
 
 py-spy samples the process from outside (no tracing overhead in the measured code) and, with
-``--idle``, also while it waits on a socket, so the shares are shares of wall time. Each sample
+``--idle``, also while it waits on a socket. Every thread is sampled, and the pull has two (the
+page loop and its read-ahead), so the shares are shares of thread time: each thread's work and
+waits, summed, with both threads waiting on each other in one area of their own. Each sample
 is charged to the first area met walking its stack from the leaf up: JSON decoding under a
 Zendesk page is "json", a ``datetime.isoformat`` under the store's type adapter is "store".
 py-spy is not a dependency: ``pip install py-spy`` for the session, or put it on ``PATH``.
@@ -29,6 +31,9 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("ssl.py", "socket.py", "http/client.py", "urllib3/", "requests/", "simple_salesforce/"),
     ),
     ("startup: imports, bootstrap", ("importlib", "connector/bootstrap.py", "alembic/")),
+    # The pull reads the next page in a thread of its own (connector/pull_ahead.py); a thread
+    # waiting for the other one to hand a page over (or to ask for the next) lands here.
+    ("waiting: read-ahead hand-over between threads", ("connector/pull_ahead.py",)),
 )
 
 

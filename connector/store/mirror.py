@@ -7,7 +7,8 @@ field. A mapping may gain columns (they are added); a column it loses stays, unu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,12 +18,14 @@ from typing import Any
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     Connection,
     Engine,
     Index,
     MetaData,
+    String,
     Table,
     exists,
     false,
@@ -31,12 +34,21 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import StatementError
 
 from connector.errors import ConfigError
 from connector.model import Column as MappedColumn
 from connector.model import Row, StreamSpec
-from connector.store.engine import begin_write, upsert_insert
-from connector.store.schema import NAMING_CONVENTION, UtcDateTime, column_type, text_c
+from connector.store.engine import begin_write
+from connector.store.schema import (
+    NAMING_CONVENTION,
+    UtcDateTime,
+    column_type,
+    text_c,
+    utc_binder,
+)
 
 FIXED_COLUMNS = ("id", "modstamp", "deleted", "pulled_at")
 MIRROR_DDL_LOCK = "cs-connector:mirror-ddl"
@@ -114,28 +126,111 @@ def upsert(conn: Connection, spec: StreamSpec, rows: Sequence[Row], pulled_at: d
 
     Every column is set on conflict, so a re-read row with unchanged values still refreshes
     ``modstamp``, ``deleted`` and ``pulled_at``. Where a page repeats an id, the last one wins.
+
+    The statement is compiled once per table and dialect and the rows go to the driver's
+    ``executemany`` as tuples, each value through its column's bind conversion chosen once
+    (SQLAlchemy's own for JSON, booleans, dates; ``UtcDateTime``'s as a plain function): the
+    values stored are the ones ``conn.execute(insert, dicts)`` stored, without its per-row
+    parameter processing.
     """
     if not rows:
         return 0
-    mirror = table(spec)
-    names = [mapped.name for mapped in spec.columns]
+    plan = _upsert_plan(table(spec), conn.dialect)
     latest = {row.id: row for row in rows}
-    params = [_params(row, names, pulled_at) for row in latest.values()]
-    insert = upsert_insert(conn, mirror)
+    stamp, flag, mapped = plan.stamp, plan.flag, plan.mapped
+    try:
+        pulled = stamp(pulled_at)
+        params = []
+        for row in latest.values():
+            values = row.values
+            rid = row.id
+            one = [
+                rid.replace("\x00", "") if type(rid) is str and "\x00" in rid else _storable(rid),
+                stamp(row.modstamp),
+                flag(row.deleted),
+                pulled,
+            ]
+            for name, convert in mapped:
+                value = values.get(name)
+                one.append(value if value is None or convert is None else convert(value))
+            params.append(tuple(one))
+    except (ValueError, TypeError, AttributeError) as exc:  # as conn.execute reports them
+        raise StatementError(str(exc), plan.sql, None, exc) from exc
+    conn.exec_driver_sql(plan.sql, params)
+    return len(params)
+
+
+@dataclass(frozen=True)
+class _UpsertPlan:
+    sql: str  # positional placeholders in table column order: id, modstamp, deleted, ...
+    stamp: Callable[[datetime | None], Any]
+    flag: Callable[[Any], Any]
+    mapped: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # mapped columns, in order
+
+
+@lru_cache(maxsize=1024)
+def _upsert_plan(mirror: Table, dialect: Dialect) -> _UpsertPlan:
+    """The upsert compiled for ``dialect`` and each column's bind conversion, once."""
+    if dialect.name not in ("postgresql", "sqlite"):
+        raise ValueError(f"no upsert for {dialect.name!r}")
+    insert = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(mirror)
     statement = insert.on_conflict_do_update(
         index_elements=[mirror.c.id],
         set_={c.name: insert.excluded[c.name] for c in mirror.columns if c.name != "id"},
     )
-    conn.execute(statement, params)
-    return len(params)
+    compiled = statement.compile(dialect=dialect)
+    sql = str(compiled)
+    if compiled.positional:
+        order = list(compiled.positiontup or ())
+    else:  # pyformat (psycopg): the same statement with %s placeholders, in the same order
+        order = _NAMED.findall(sql)
+        sql = _NAMED.sub("%s", sql)
+    names = [c.name for c in mirror.columns]
+    if order != names or names[: len(FIXED_COLUMNS)] != list(FIXED_COLUMNS):
+        raise AssertionError(f"upsert parameters out of column order: {order}")
+
+    def conversion(column: Column[Any]) -> Callable[[Any], Any] | None:
+        kind = column.type
+        if isinstance(kind, UtcDateTime):
+            return utc_binder(dialect)
+        impl = kind.dialect_impl(dialect)
+        process = impl.bind_processor(dialect)
+        if isinstance(impl, JSON):
+            return _json_conversion(process)
+        if isinstance(impl, String):
+            return _text_conversion(process)
+        return process
+
+    columns = list(mirror.columns)
+    flag = conversion(mirror.c.deleted) or _same
+    mapped = tuple((c.name, conversion(c)) for c in columns[len(FIXED_COLUMNS) :])
+    return _UpsertPlan(sql, utc_binder(dialect), flag, mapped)
 
 
-def _params(row: Row, names: Sequence[str], pulled_at: datetime) -> dict[str, Any]:
-    params = {name: _storable(row.values.get(name)) for name in names}
-    params.update(
-        id=_storable(row.id), modstamp=row.modstamp, deleted=row.deleted, pulled_at=pulled_at
-    )
-    return params
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _text_conversion(process: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        if type(value) is str:
+            value = value.replace("\x00", "") if "\x00" in value else value
+        else:
+            value = _storable(value)
+        return value if process is None else process(value)
+
+    return convert
+
+
+def _json_conversion(process: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        value = _storable(value)
+        return value if process is None else process(value)
+
+    return convert
 
 
 def _storable(value: Any) -> Any:

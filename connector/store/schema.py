@@ -6,6 +6,7 @@ not ``metadata.create_all``, create them. A test compares the two so they cannot
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,14 +70,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return dialect.type_descriptor(DateTime(timezone=True))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()}: the store keeps aware UTC")
-        value = value.astimezone(UTC)
-        if dialect.name == "sqlite":
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-        return value
+        return utc_binder(dialect)(value)
 
     def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -85,6 +79,34 @@ class UtcDateTime(TypeDecorator[datetime]):
             value = datetime.fromisoformat(value)
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_binder(dialect: Dialect) -> Callable[[datetime | None], Any]:
+    """``UtcDateTime``'s conversion of one bound value on ``dialect``, as a plain function.
+
+    The mirror's upsert calls it directly for each datetime (no ``TypeDecorator`` round trip
+    per value); ``process_bind_param`` calls it too, so the two cannot drift apart.
+    """
+    return _sqlite_stamp if dialect.name == "sqlite" else _utc_stamp
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
+    if value.utcoffset() is None:  # naive (AttributeError for what is not a datetime at all)
+        raise ValueError(f"naive datetime {value.isoformat()}: the store keeps aware UTC")
+    return value.astimezone(UTC)
+
+
+def _sqlite_stamp(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    # "YYYY-MM-DD HH:MM:SS.ffffff+00:00" less its zone: 26 characters, whatever the year
+    return _utc(value).isoformat(" ", "microseconds")[:26]
+
+
+def _utc_stamp(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
 
 
 def text_c() -> TypeEngine[str]:

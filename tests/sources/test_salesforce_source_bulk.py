@@ -9,7 +9,7 @@ from sf_support import CONTACT, TASK, data_calls, live_ids, query_calls, read_al
 
 from connector.errors import FatalApiError
 from connector.sources.base import from_iso
-from connector.sources.salesforce.records import from_bulk
+from connector.sources.salesforce.records import from_bulk, from_bulk_rows
 
 
 class StubClock:
@@ -165,3 +165,43 @@ def test_bulk_rows_carry_the_modstamp_the_org_holds(sandbox, sf_source):
 
     row = next(r for p in pages for r in p.rows if r.id == record["Id"])
     assert row.modstamp == from_iso(record["SystemModstamp"])
+
+
+def test_a_result_page_converts_as_each_row_alone_would():
+    """``from_bulk_rows`` picks each column's conversion once per header; same values, order."""
+    types = {"IsDeleted": "boolean", "SystemModstamp": "datetime", "Seats": "int", "P": "percent"}
+    rows = [
+        {
+            "Id": "1",
+            "Owner.Name": "",
+            "IsDeleted": "false",
+            "SystemModstamp": "2026-01-02T03:04:05.678Z",
+            "Seats": "7",
+            "P": "",
+        },
+        {
+            "Id": "2",
+            "Owner.Name": "Casey",
+            "IsDeleted": "TRUE ",
+            "SystemModstamp": "0999-01-02T03:04:05.678Z",
+            "Seats": "many",
+            "P": "12.5",
+        },
+        {
+            "Id": "3",
+            "Owner.Name": "",
+            "IsDeleted": "",
+            "SystemModstamp": "2026-01-02T05:04:05.6+02:00",
+            "Seats": "",
+            "P": "x",
+        },
+        {"Id": "4", "Extra": "a header of its own"},
+    ]
+
+    converted = list(from_bulk_rows(rows, types))
+
+    assert converted == [from_bulk(row, types) for row in rows]
+    assert [list(c) for c in converted] == [list(from_bulk(row, types)) for row in rows]
+    assert converted[0]["SystemModstamp"] == "2026-01-02T03:04:05.678+0000"
+    assert converted[2]["SystemModstamp"] == "2026-01-02T03:04:05.600+0000"
+    assert converted[1]["Owner"] == {"Name": "Casey"} and converted[0]["Owner"] is None

@@ -19,7 +19,7 @@ from connector.sources.base import paginate
 from connector.sources.salesforce import soql
 from connector.sources.salesforce.client import SalesforceClient
 from connector.sources.salesforce.meter import Spent
-from connector.sources.salesforce.records import RecordReader, field_types, from_bulk
+from connector.sources.salesforce.records import RecordReader, field_types, from_bulk_rows
 from connector.sources.salesforce.state import BulkJob, StreamState
 
 COMPLETE = "JobComplete"
@@ -93,7 +93,7 @@ def results(
         lambda page: page[1],
     )
     for csv_rows, following in pages:
-        rows, issues = reader.rows(from_bulk(row, types) for row in csv_rows)
+        rows, issues = reader.rows(from_bulk_rows(csv_rows, types))
         if following is None:
             done = state.finished(job.run_start, lag)
             yield Page(rows, done.dump(), spent(), issues, done=True)

@@ -6,8 +6,8 @@ builder refuses becomes a ``RecordIssue`` and is skipped; the rest of its page p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 from connector.errors import RecordError
@@ -66,14 +66,51 @@ def field_types(describe: Mapping[str, Any]) -> dict[str, str]:
 
 def from_bulk(row: Mapping[str, str], types: Mapping[str, str]) -> dict[str, Any]:
     """A Bulk CSV row in REST form: "" is null, typed values, relationship paths nested."""
-    record: dict[str, Any] = {}
-    for key, text in row.items():
-        *parents, name = key.split(".")
-        node = record
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[name] = _wire_value(text, None if parents else types.get(key))
-    return {key: _null_lookups(value) for key, value in record.items()}
+    return bulk_converter(tuple(row), types)(row)
+
+
+def from_bulk_rows(
+    rows: Iterable[Mapping[str, str]], types: Mapping[str, str]
+) -> Iterator[dict[str, Any]]:
+    """``from_bulk`` over a result page, each column's conversion chosen once per header."""
+    convert: Callable[[Mapping[str, str]], dict[str, Any]] | None = None
+    header: tuple[str, ...] = ()
+    for row in rows:
+        if convert is None or len(row) != len(header):
+            header = tuple(row)
+            convert = bulk_converter(header, types)
+        yield convert(row) if tuple(row) == header else from_bulk(row, types)
+
+
+def bulk_converter(
+    header: tuple[str, ...], types: Mapping[str, str]
+) -> Callable[[Mapping[str, str]], dict[str, Any]]:
+    """The conversion of rows with ``header``: each cell by ``_wire_value`` for its type."""
+    plan: list[tuple[str, Callable[[str], Any], tuple[str, ...] | None]] = []
+    roots: dict[str, None] = {}  # relationship objects, in header order
+    for key in header:
+        path = tuple(key.split("."))
+        if len(path) > 1:
+            plan.append((key, _text_cell, path))
+            roots[path[0]] = None
+        else:
+            plan.append((key, _CELL.get(types.get(key) or "", _text_cell), None))
+
+    def convert(row: Mapping[str, str]) -> dict[str, Any]:
+        record: dict[str, Any] = {}
+        for key, cell, path in plan:
+            if path is None:
+                record[key] = cell(row[key])
+                continue
+            node = record
+            for part in path[:-1]:
+                node = node.setdefault(part, {})
+            node[path[-1]] = cell(row[key])
+        for root in roots:
+            record[root] = _null_lookups(record[root])
+        return record
+
+    return convert
 
 
 def _null_lookups(value: Any) -> Any:
@@ -86,18 +123,56 @@ def _null_lookups(value: Any) -> Any:
 
 def _wire_value(text: str, sf_type: str | None) -> Any:
     """One CSV cell as the REST API would send it for a field of ``sf_type``."""
+    return _CELL.get(sf_type or "", _text_cell)(text)
+
+
+def _text_cell(text: str) -> Any:
+    return None if text == "" else text
+
+
+def _bool_cell(text: str) -> Any:
+    return None if text == "" else text.strip().lower() == "true"
+
+
+def _int_cell(text: str) -> Any:
     if text == "":
         return None
     try:
-        if sf_type == "boolean":
-            return text.strip().lower() == "true"
-        if sf_type in _INTEGER:
-            return int(text)
-        if sf_type in _NUMBER:
-            return float(text)
-        if sf_type == "datetime":
-            moment = from_iso(text).astimezone(UTC)
-            return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+        return int(text)
     except ValueError:
         return text
-    return text
+
+
+def _float_cell(text: str) -> Any:
+    if text == "":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _datetime_cell(text: str) -> Any:
+    if text == "":
+        return None
+    try:
+        moment = from_iso(text)
+    except ValueError:
+        return text
+    if (
+        len(text) == 24
+        and text[23] == "Z"
+        and text[19] == "."
+        and text[10] == "T"
+        and text[0] != "0"
+    ):
+        return text[:23] + "+0000"  # 2025-01-06T09:00:00.000Z: the text below, without strftime
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+_CELL: dict[str, Callable[[str], Any]] = {
+    "boolean": _bool_cell,
+    **dict.fromkeys(_INTEGER, _int_cell),
+    **dict.fromkeys(_NUMBER, _float_cell),
+    "datetime": _datetime_cell,
+}
