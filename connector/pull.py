@@ -7,18 +7,16 @@ pull resumes from exactly there.
 
 from __future__ import annotations
 
-import gc
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
 
 from connector.errors import FatalApiError, QuotaExhausted, TransientApiError
+from connector.heap import quiet_heap
 from connector.model import Page, Source, StreamSpec
 from connector.pull_ahead import ReadAhead
 from connector.store import mirror, runs, state
@@ -64,6 +62,14 @@ class PullReport:
         return sum(s.api_calls for s in self.streams)
 
 
+# SQLite copies the WAL into the database (and syncs both) once it holds this many pages; the
+# default, 1,000 (4 MB), checkpoints every few pages of a first load and rewrites the same index
+# pages each time. 10,000 (40 MB) cut a 250k-ticket load's wall time by a quarter. Commits stay
+# as durable as before (WAL, synchronous=NORMAL); only the copying is batched.
+SQLITE_WAL_PAGES = 10_000
+
+
+@quiet_heap()
 def pull(
     engine: Engine,
     sources: Mapping[str, Source],
@@ -77,75 +83,6 @@ def pull(
     api_usage: Callable[[], str | None] = lambda: None,
 ) -> PullReport:
     """Pull every stream in ``specs``; a quota stop ends the run cleanly with state kept."""
-    with pull_heap():
-        return _pull(
-            engine,
-            sources,
-            specs,
-            clock=clock,
-            full=full,
-            progress=progress,
-            should_stop=should_stop,
-            job=job,
-            api_usage=api_usage,
-        )
-
-
-# A page of decoded JSON is tens of thousands of objects that live until the page is stored;
-# with the default thresholds they are promoted and keep setting off full collections, each a
-# walk over every object the imports made (SQLAlchemy, pydantic, alembic): 86 of them, 8.6 s,
-# in a first load at scale M. A larger young generation and the start-up heap frozen out of
-# the collector bring that under a second. Restored afterwards: a long-lived worker runs other
-# jobs between pulls.
-PULL_GC_THRESHOLD = (50_000, 20, 20)
-
-# SQLite copies the WAL into the database (and syncs both) once it holds this many pages; the
-# default, 1,000 (4 MB), checkpoints every few pages of a first load and rewrites the same index
-# pages each time. 10,000 (40 MB) cut a 250k-ticket load's wall time by a quarter. Commits stay
-# as durable as before (WAL, synchronous=NORMAL); only the copying is batched.
-SQLITE_WAL_PAGES = 10_000
-_heap_lock = threading.Lock()
-_heap_users = 0
-_heap_thresholds = gc.get_threshold()
-
-
-@contextmanager
-def pull_heap() -> Iterator[None]:
-    """Tune the garbage collector for the pull: start-up heap frozen, a larger young generation.
-
-    Pulls running at once (a worker's jobs in threads) share one tuning; the last one out
-    restores the thresholds and unfreezes the heap.
-    """
-    global _heap_users, _heap_thresholds
-    with _heap_lock:
-        if _heap_users == 0:
-            _heap_thresholds = gc.get_threshold()
-            gc.collect()
-            gc.freeze()
-            gc.set_threshold(*PULL_GC_THRESHOLD)
-        _heap_users += 1
-    try:
-        yield
-    finally:
-        with _heap_lock:
-            _heap_users -= 1
-            if _heap_users == 0:
-                gc.set_threshold(*_heap_thresholds)
-                gc.unfreeze()  # back in the oldest generation: collectable again once dead
-
-
-def _pull(
-    engine: Engine,
-    sources: Mapping[str, Source],
-    specs: Sequence[StreamSpec],
-    *,
-    clock: Callable[[], datetime],
-    full: bool,
-    progress: Progress | None,
-    should_stop: Callable[[], bool],
-    job: str,
-    api_usage: Callable[[], str | None],
-) -> PullReport:
     run_start = clock()
     with UnitOfWork(engine) as uow:
         run_id = runs.start(uow.conn, job, started_at=run_start)
