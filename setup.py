@@ -27,12 +27,16 @@ class BuildWithMetadata(build_py):
                 shutil.copytree(source, target / package, dirs_exist_ok=True)
         mappings = here / "mappings"
         if mappings.is_dir():
-            shutil.copytree(mappings, Path(self.build_lib) / "connector" / "defaults" / "mappings",
-                            dirs_exist_ok=True)
+            shutil.copytree(
+                mappings,
+                Path(self.build_lib) / "connector" / "defaults" / "mappings",
+                dirs_exist_ok=True,
+            )
         jobs = here / "jobs"
         if jobs.is_dir():
-            shutil.copytree(jobs, Path(self.build_lib) / "connector" / "defaults" / "jobs",
-                            dirs_exist_ok=True)
+            shutil.copytree(
+                jobs, Path(self.build_lib) / "connector" / "defaults" / "jobs", dirs_exist_ok=True
+            )
 
 
 setup(cmdclass={"build_py": BuildWithMetadata})
