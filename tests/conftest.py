@@ -112,6 +112,22 @@ def postgres_url() -> str:
     return url
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.sqlite_store``: the test's PostgreSQL case is deselected.
+
+    End-to-end specs of what a cycle does to the CRM run on one store; the store's own
+    behaviour (SQL, upserts, migrations, concurrency) and a few whole cycles run on both.
+    """
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("store_url") == "postgresql"
+        (dropped if on_postgres and item.get_closest_marker("sqlite_store") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     """A store URL on an empty database: a new SQLite file, or a new PostgreSQL schema."""

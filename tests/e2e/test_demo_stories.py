@@ -68,6 +68,7 @@ def test_the_first_cycle_produces_every_story_accounts_outputs_and_no_others(dep
     assert wrong == {}
 
 
+@pytest.mark.sqlite_store
 def test_the_second_act_fires_sponsor_turnover_for_the_contacts_who_left(deps, sandbox):
     cycle(deps, sandbox)
     sf = sandbox.emulators["salesforce"]
@@ -88,6 +89,7 @@ def test_the_second_act_fires_sponsor_turnover_for_the_contacts_who_left(deps, s
     assert wrong == {}
 
 
+@pytest.mark.sqlite_store
 def test_explain_shows_the_figures_that_fired_a_story_account(deps, sandbox):
     from connector.explain import explain
 

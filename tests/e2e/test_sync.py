@@ -115,6 +115,7 @@ def test_the_first_cycle_writes_every_key_once(deps, sandbox):
     assert [k for k, n in ticket_keys.items() if n > 1] == []
 
 
+@pytest.mark.sqlite_store
 def test_support_and_bug_risks_get_one_zendesk_task_linked_to_their_cta(deps, sandbox):
     cycle(deps, sandbox)
 
@@ -130,6 +131,7 @@ def test_support_and_bug_risks_get_one_zendesk_task_linked_to_their_cta(deps, sa
         assert str(ticket["id"]) == str(ctas[key]["Zendesk_Ticket_Id__c"])
 
 
+@pytest.mark.sqlite_store
 def test_personas_are_written_where_the_contact_field_was_blank(deps, sandbox):
     before = {r["Id"]: r.get("CS_Persona__c") for r in live(sandbox, "Contact")}
     cycle(deps, sandbox)
@@ -150,6 +152,7 @@ def test_a_second_cycle_with_nothing_changed_makes_no_write_call(deps, sandbox):
     assert report.plan is not None and report.plan.writes == []
 
 
+@pytest.mark.sqlite_store
 def test_a_dry_run_writes_nothing_and_plans_what_the_next_cycle_does(deps, sandbox):
     cycle(deps, sandbox)
     sf = sandbox.emulators["salesforce"]
@@ -208,6 +211,7 @@ def test_peoples_edits_survive_ten_further_cycles(deps, sandbox):
     assert sf.org.get(contact["Id"])[1]["CS_Persona__c"] == "Adoption Champion"
 
 
+@pytest.mark.sqlite_store
 def test_a_closed_cta_stays_closed_in_its_cool_down_and_returns_after_it(deps, sandbox):
     cycle(deps, sandbox)
     sf = sandbox.emulators["salesforce"]
@@ -231,6 +235,7 @@ def test_a_closed_cta_stays_closed_in_its_cool_down_and_returns_after_it(deps, s
     assert after[key][0]["Closed_Date__c"] is not None
 
 
+@pytest.mark.sqlite_store
 def test_a_cta_a_person_deleted_counts_as_closed(deps, sandbox):
     cycle(deps, sandbox)
     sf = sandbox.emulators["salesforce"]
@@ -247,6 +252,7 @@ def test_a_cta_a_person_deleted_counts_as_closed(deps, sandbox):
     assert f"{cta['Sync_Key__c']}#2" not in keyed_records(sandbox)
 
 
+@pytest.mark.sqlite_store
 def test_with_lock_and_503_faults_every_output_lands_within_three_cycles(deps, sandbox):
     sandbox.faults.update(lock_row_share=0.05, http_503_share=0.05, seed=11)
     locked = 0
@@ -275,6 +281,7 @@ def bulk_deps(sandbox, store_url) -> Iterator[Deps]:
     made.engine.dispose()
 
 
+@pytest.mark.sqlite_store
 def test_big_objects_go_as_bulk_jobs_that_land_once_without_a_blocking_wait(bulk_deps, sandbox):
     first = cycle(bulk_deps, sandbox)
     assert first.push is not None and first.push.bulk_jobs >= 2  # snapshots, personas, ...
@@ -292,6 +299,7 @@ def test_big_objects_go_as_bulk_jobs_that_land_once_without_a_blocking_wait(bulk
     assert len(snapshots) == len({r["Sync_Key__c"] for r in snapshots}) > 50
 
 
+@pytest.mark.sqlite_store
 def test_a_lifecycle_cta_closed_as_successful_yields_its_milestone_and_a_note(deps, sandbox):
     cycle(deps, sandbox)
     sf = sandbox.emulators["salesforce"]
@@ -312,6 +320,7 @@ def test_a_lifecycle_cta_closed_as_successful_yields_its_milestone_and_a_note(de
     assert sf.org.get(cta["Id"])[1]["Closed_Date__c"] is not None
 
 
+@pytest.mark.sqlite_store
 def test_text_longer_than_its_crm_field_is_cut_to_fit_instead_of_failing(deps, sandbox):
     sf = sandbox.emulators["salesforce"]
     northwind = "0015j0000000001AAA"  # support_risk fires here (docs/demo-org.md)
@@ -325,6 +334,7 @@ def test_text_longer_than_its_crm_field_is_cut_to_fit_instead_of_failing(deps, s
     assert len(task["Subject"]) == 255 and task["Subject"].endswith("…")
 
 
+@pytest.mark.sqlite_store
 def test_a_zendesk_job_still_running_next_cycle_is_polled_not_sent_again(deps, sandbox):
     sandbox.faults.update(job_seconds=4)  # real jobs take minutes; cycles do not wait on them
     first = cycle(deps, sandbox)
