@@ -1,24 +1,45 @@
 """The evaluate shell: build the rule context, run every enabled rule, store the desired outputs.
 
 Rules are pure statements; this module executes them in one read transaction, turns rows into
-outputs, and replaces the desired-output set of the rules it ran in one write transaction.
+outputs as it streams them to a staging table, and brings the desired-output set of the rules
+it ran up to date in one short write transaction, writing only the outputs that changed.
 Personas are computed first (Python over one fetch) because other rules read the effective
 persona from ``persona_state``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, not_, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    Text,
+    delete,
+    exists,
+    false,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 
 from connector.errors import ConfigError, ConfigErrors
 from connector.heap import quiet_heap
@@ -26,11 +47,13 @@ from connector.mappings import MappingSet
 from connector.model import StreamSpec
 from connector.rules.model import DesiredOutput, Owners, Rule, RuleContext, Tables
 from connector.rules.params import RuleParams
+from connector.rules.shared import drop as drop_shared
 from connector.rules.shared import materialize as materialize_shared
+from connector.rules.sqlfn import is_true
 from connector.rules.templates import Templates
 from connector.store import mirror
-from connector.store.schema import desired_outputs, persona_state
-from connector.store.uow import UnitOfWork
+from connector.store.engine import WRITE_OPTION
+from connector.store.schema import desired_outputs, persona_state, text_c
 
 log = logging.getLogger(__name__)
 OWNER_ROLES = ("support_manager", "cco", "vp_cs", "product_manager", "fallback")
@@ -157,36 +180,62 @@ def enabled_rules(
 @quiet_heap()  # everything alive before the run stays out of the collections its outputs set off
 def evaluate(
     engine: Engine, ctx: RuleContext, rules: Sequence[Rule], *, write: bool = True
-) -> tuple[EvaluationReport, list[DesiredOutput]]:
-    """Run the rules; with ``write``, replace their desired outputs in the store."""
+) -> tuple[EvaluationReport, Sequence[DesiredOutput]]:
+    """Run the rules; with ``write``, bring their desired outputs in the store up to date.
+
+    Without ``write`` the outputs come back as a list. With it the evaluation holds none of
+    them: each rule's outputs go, a chunk at a time as it decides them, to a temporary staging
+    table keyed like ``desired_outputs`` (two outputs with one key stop the run), and one short
+    write transaction then changes ``desired_outputs`` where it differs from the staging table
+    (``_replace``); the outputs returned are read back from the store when first used.
+    """
     started = time.perf_counter()
     report = EvaluationReport(now=ctx.now)
     enabled, report.disabled = enabled_rules(rules, ctx)
-    if write:
-        _update_personas(engine, ctx)
+    rule_ids = [r.id for r in enabled]
     produced: list[DesiredOutput] = []
     with engine.connect() as conn:
-        # The per-account subqueries several rules read, computed once for all of them as
-        # temporary tables on this connection (dropped with its transaction when it closes).
-        shared_started = time.perf_counter()
-        run_ctx = materialize_shared(conn, ctx)
-        report.shared_tables_seconds = round(time.perf_counter() - shared_started, 3)
-        for rule in enabled:
-            outputs = [
-                o
-                for row in conn.execute(rule.select(run_ctx)).mappings()
-                for o in rule.decide(row, run_ctx)
-            ]
-            report.outputs[rule.id] = len(outputs)
-            produced.extend(outputs)
-    _check_unique(produced)
-    if write:
-        _store(engine, ctx, [r.id for r in enabled], produced)
+        try:
+            run_ctx = _update_personas(conn, ctx) if write else ctx
+            # The per-account subqueries several rules read, computed once for all of them as
+            # temporary tables on this connection (see ``connector.rules.shared``).
+            shared_started = time.perf_counter()
+            run_ctx = materialize_shared(conn, run_ctx)
+            report.shared_tables_seconds = round(time.perf_counter() - shared_started, 3)
+            staging = _Staging(conn) if write else None
+            for rule in enabled:
+                count = 0
+                for row in conn.execute(rule.select(run_ctx)).mappings():
+                    for o in rule.decide(row, run_ctx):
+                        count += 1
+                        if staging is None:
+                            produced.append(o)
+                        else:
+                            staging.add(o)
+                if staging is not None:
+                    staging.flush()
+                report.outputs[rule.id] = count
+            if staging is None:
+                _check_unique(produced)
+            else:
+                conn.commit()  # the rules' read ends; the temporary tables stay on ``conn``
+                with _writing(conn):
+                    _replace(conn, staging.table, rule_ids, ctx.now)
+                    drop_shared(conn, run_ctx, ctx)  # the staged personas too
+                    staging.table.drop(conn)
+        except BaseException:
+            # Temporary tables committed with the personas or the read would outlive the run
+            # on a pooled connection: close this one instead of handing it back.
+            conn.invalidate()
+            raise
     report.seconds = round(time.perf_counter() - started, 3)
+    if write:
+        return report, StoredOutputs(engine, rule_ids)
     return report, produced
 
 
 def _check_unique(outputs: Sequence[DesiredOutput]) -> None:
+    """Without ``write``: the check the staging table's primary key makes with it."""
     seen: dict[str, str] = {}
     for o in outputs:
         if (
@@ -198,18 +247,131 @@ def _check_unique(outputs: Sequence[DesiredOutput]) -> None:
         seen[o.key] = o.object
 
 
-STORE_CHUNK = 5000  # rows per insert; only one chunk's row dicts are held at a time
+STORE_CHUNK = 5000  # outputs staged per insert; only one chunk's rows are held at a time
+STAGED = "cs_eval_staged"
+STAGED_PERSONAS = "cs_eval_personas"
+# What an output is: the columns compared to decide whether a stored row changed.
+OUTPUT_COLUMNS = (
+    "key",
+    "rule",
+    "object",
+    "account_id",
+    "owner_id",
+    "due_date",
+    "parent_key",
+    "fields",
+    "evidence",
+)
 
 
-def _store(
-    engine: Engine, ctx: RuleContext, rule_ids: list[str], outputs: Sequence[DesiredOutput]
-) -> None:
-    with UnitOfWork(engine) as uow:
-        uow.conn.execute(delete(desired_outputs).where(desired_outputs.c.rule.in_(rule_ids)))
-        for start in range(0, len(outputs), STORE_CHUNK):
-            chunk = [_row(o, ctx.now) for o in outputs[start : start + STORE_CHUNK]]
-            _insert_rows(uow.conn, desired_outputs, chunk)
-        uow.commit()
+class _Staging:
+    """A temporary table of ``desired_outputs``' output columns, filled a chunk at a time.
+
+    Its primary key is the stored key (a Zendesk task's carries ``#zendesk``, so it may share
+    its CTA's key), so an output whose key another output already took fails the insert.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.table = Table(
+            STAGED,
+            MetaData(),
+            *(
+                Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+                for c in desired_outputs.c
+                if c.name in OUTPUT_COLUMNS
+            ),
+            prefixes=["TEMPORARY"],
+        )
+        self.table.create(conn)
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, output: DesiredOutput) -> None:
+        self.rows.append(_row(output))
+        if len(self.rows) >= STORE_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self.rows = self.rows, []
+        if not rows:
+            return
+        try:
+            _insert_rows(self.conn, self.table, rows)
+        except IntegrityError as exc:
+            raise RuntimeError(
+                f"two outputs share a key (rule {rows[-1]['rule']}, chunk of "
+                f"{rows[0]['key']!r}..{rows[-1]['key']!r}): {exc.orig}"
+            ) from exc
+
+
+def _replace(conn: Connection, staged: Table, rule_ids: Sequence[str], now: datetime) -> None:
+    """``desired_outputs`` of ``rule_ids`` made equal to ``staged``, writing only what differs:
+    rows whose key is no longer produced are deleted, rows whose output changed are updated,
+    new keys inserted. An unchanged row is not written: it keeps its ``evaluated_at``, the
+    evaluation that produced it as it is (the first one, when it never changed)."""
+    d, s = desired_outputs, staged
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {STAGED}")  # no autovacuum statistics on temporary tables
+    conn.execute(delete(d).where(d.c.rule.in_(rule_ids), ~exists().where(s.c.key == d.c.key)))
+    changed = or_(*(d.c[n].is_distinct_from(s.c[n]) for n in OUTPUT_COLUMNS if n != "key"))
+    conn.execute(
+        update(d)
+        .values({**{n: s.c[n] for n in OUTPUT_COLUMNS if n != "key"}, "evaluated_at": now})
+        .where(d.c.key == s.c.key, changed)
+    )
+    stamp = literal(now, d.c.evaluated_at.type).label("evaluated_at")
+    conn.execute(
+        insert(d).from_select(
+            [*OUTPUT_COLUMNS, "evaluated_at"],
+            select(*(s.c[n] for n in OUTPUT_COLUMNS), stamp).where(
+                ~exists().where(d.c.key == s.c.key)
+            ),
+        )
+    )
+
+
+class StoredOutputs(Sequence[DesiredOutput]):
+    """The desired outputs of ``rule_ids`` as stored, in key order, read when first used.
+
+    What ``evaluate(write=True)`` returns: the callers of a real cycle do not look at them, so
+    they are never loaded there. Zendesk tasks get back the key they share with their CTA, and
+    dates in ``fields`` read back as the ISO text they are stored as.
+    """
+
+    def __init__(self, engine: Engine, rule_ids: Sequence[str]) -> None:
+        self._engine, self._rule_ids = engine, list(rule_ids)
+        self._loaded: list[DesiredOutput] | None = None
+
+    def _outputs(self) -> list[DesiredOutput]:
+        if self._loaded is None:
+            d = desired_outputs
+            query = select(*(d.c[n] for n in OUTPUT_COLUMNS)).where(d.c.rule.in_(self._rule_ids))
+            with self._engine.connect() as conn:
+                self._loaded = [
+                    DesiredOutput(
+                        key=r.key.removesuffix("#zendesk") if r.object == "zendesk_task" else r.key,
+                        rule=r.rule,
+                        object=r.object,
+                        account_id=r.account_id,
+                        owner_id=r.owner_id,
+                        due_date=r.due_date,
+                        fields=r.fields,
+                        parent_key=r.parent_key,
+                        evidence=r.evidence,
+                    )
+                    for r in conn.execute(query.order_by(d.c.key))
+                ]
+        return self._loaded
+
+    @overload
+    def __getitem__(self, index: int) -> DesiredOutput: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[DesiredOutput]: ...
+    def __getitem__(self, index: int | slice) -> DesiredOutput | Sequence[DesiredOutput]:
+        return self._outputs()[index]
+
+    def __len__(self) -> int:
+        return len(self._outputs())
 
 
 def _insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -243,7 +405,7 @@ def _insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any
     conn.exec_driver_sql(str(compiled), list(zip(*columns, strict=True)))
 
 
-def _row(o: DesiredOutput, now: datetime) -> dict[str, Any]:
+def _row(o: DesiredOutput) -> dict[str, Any]:
     # Zendesk tasks share their CTA's key; stored under a suffixed key so both rows fit.
     key = f"{o.key}#zendesk" if o.object == "zendesk_task" else o.key
     return {
@@ -256,7 +418,6 @@ def _row(o: DesiredOutput, now: datetime) -> dict[str, Any]:
         "parent_key": o.parent_key,
         "fields": _jsonable(o.fields),
         "evidence": o.evidence,
-        "evaluated_at": now,
     }
 
 
@@ -264,47 +425,110 @@ def _jsonable(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in fields.items()}
 
 
-def _update_personas(engine: Engine, ctx: RuleContext) -> None:
-    """Compute every customer contact's persona; keep last cycle's for ``sponsor_turnover``."""
-    from connector.rules.persona import compute_personas, effective_persona
+def _update_personas(conn: Connection, ctx: RuleContext) -> RuleContext:
+    """Compute every customer contact's persona; keep last cycle's for ``sponsor_turnover``.
+
+    Classified on ``conn`` in a read transaction and staged as a temporary table, which
+    ``persona_assignment`` reads (``ctx.shared["personas"]``, in the context returned); then,
+    in a write transaction of its own, the new ``persona_state`` rows are computed from it and
+    last cycle's rows a chunk at a time into a second temporary table, which replaces
+    ``persona_state``. Both transactions end committed (the staged table stays on ``conn``).
+    """
+    from connector.rules.persona import classified_contacts, effective_persona
 
     if not ctx.tables.has("contact"):
-        return
-    with UnitOfWork(engine) as uow:
-        computed = compute_personas(uow.conn, ctx)
-        previous = {r.contact_id: r for r in uow.conn.execute(select(persona_state))}
-        rows = []
-        for p in computed:
-            before = previous.get(p.contact_id)
-            last_written = before.computed if before is not None else None
+        return ctx
+    staged = Table(
+        STAGED_PERSONAS,
+        MetaData(),
+        Column("contact_id", text_c(), primary_key=True),
+        Column("account_id", text_c()),
+        Column("contact_name", text_c()),
+        Column("persona", text_c()),
+        Column("why", Text),
+        Column("crm_value", text_c()),
+        Column("active", Boolean, nullable=False),
+        prefixes=["TEMPORARY"],
+    )
+    staged.create(conn)
+    chunk: list[dict[str, Any]] = []
+    for row in classified_contacts(conn, ctx):
+        chunk.append(row)
+        if len(chunk) >= STORE_CHUNK:
+            _insert_rows(conn, staged, chunk)
+            chunk = []
+    _insert_rows(conn, staged, chunk)
+    conn.commit()
+    state = persona_state
+    fresh = Table(
+        f"{STAGED_PERSONAS}_state",
+        MetaData(),
+        *(Column(c.name, c.type, primary_key=c.primary_key) for c in state.c),
+        prefixes=["TEMPORARY"],
+    )
+    with _writing(conn):
+        fresh.create(conn)
+        before = state.alias("before")
+        this_cycle = select(
+            staged.c.contact_id,
+            staged.c.account_id,
+            staged.c.persona,
+            staged.c.crm_value,
+            staged.c.active,
+            before.c.computed,
+            before.c.effective,
+            before.c.active.label("was_active"),
+            before.c.contact_id.label("known"),
+        ).select_from(staged.outerjoin(before, before.c.contact_id == staged.c.contact_id))
+        rows: list[dict[str, Any]] = []
+        for r in conn.execute(this_cycle):
+            known = r.known is not None
             rows.append(
                 {
-                    "contact_id": p.contact_id,
-                    "account_id": p.account_id,
-                    "computed": p.computed,
-                    "effective": effective_persona(p.crm_value, last_written, p.computed),
-                    "active": p.active,
-                    "previous_effective": before.effective if before is not None else None,
-                    "previous_active": before.active if before is not None else None,
+                    "contact_id": r.contact_id,
+                    "account_id": r.account_id,
+                    "computed": r.persona,
+                    "effective": effective_persona(
+                        r.crm_value, r.computed if known else None, r.persona
+                    ),
+                    "active": r.active,
+                    "previous_effective": r.effective if known else None,
+                    "previous_active": r.was_active if known else None,
                     "evaluated_at": ctx.now,
                 }
             )
-        seen = {r["contact_id"] for r in rows}
-        gone = [
-            {
-                "contact_id": cid,
-                "account_id": b.account_id,
-                "computed": b.computed,
-                "effective": b.effective,
-                "active": False,
-                "previous_effective": b.effective,
-                "previous_active": b.active,
-                "evaluated_at": ctx.now,
-            }
-            for cid, b in previous.items()
-            if cid not in seen and (b.active or b.evaluated_at)
-        ]
-        uow.conn.execute(delete(persona_state))
-        if rows or gone:
-            _insert_rows(uow.conn, persona_state, rows + gone)
-        uow.commit()
+            if len(rows) >= STORE_CHUNK:
+                _insert_rows(conn, fresh, rows)
+                rows = []
+        _insert_rows(conn, fresh, rows)
+        # Contacts gone since last cycle (deleted, or no longer a customer's) stay, inactive.
+        gone = select(
+            state.c.contact_id,
+            state.c.account_id,
+            state.c.computed,
+            state.c.effective,
+            false(),
+            state.c.effective,
+            state.c.active,
+            literal(ctx.now, state.c.evaluated_at.type),
+        ).where(
+            ~exists().where(staged.c.contact_id == state.c.contact_id),
+            or_(is_true(state.c.active), state.c.evaluated_at.is_not(None)),
+        )
+        conn.execute(fresh.insert().from_select([c.name for c in state.c], gone))
+        conn.execute(delete(state))
+        conn.execute(state.insert().from_select([c.name for c in state.c], select(fresh)))
+        fresh.drop(conn)
+    return dataclasses.replace(ctx, shared={**ctx.shared, "personas": staged})
+
+
+@contextmanager
+def _writing(conn: Connection) -> Iterator[None]:
+    """One committed write transaction on ``conn`` (SQLite: ``BEGIN IMMEDIATE``, the write lock
+    taken up front), then back to read transactions."""
+    conn.execution_options(**{WRITE_OPTION: True})
+    try:
+        with conn.begin():
+            yield
+    finally:
+        conn.execution_options(**{WRITE_OPTION: False})

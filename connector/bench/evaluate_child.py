@@ -4,7 +4,8 @@ Runs what ``cs-connector evaluate`` runs (bootstrap, ``build_context``, ``evalua
 ``write=True``) at a fixed instant, and times each rule inside that very run: every rule is
 wrapped so its ``select()`` call marks where the previous rule's work ended (``evaluate`` builds,
 executes and decides one rule after another), its ``decide()`` calls are summed, and a last
-no-op rule marks where the rules end and the uniqueness check and the store write begin. The
+no-op rule marks where the rules end and the store write begins (every output is staged by then:
+a rule's time includes staging its outputs, and uniqueness is the staging table's key). The
 per-rule output counts are checked against ``evaluate``'s own report, so a change in how
 ``evaluate`` runs rules shows up as ``attribution_ok: false`` rather than as wrong numbers.
 
@@ -107,7 +108,7 @@ class EndMark:
 
     def select(self, ctx: RuleContext, account_id: str | None = None) -> Select[Any]:
         self.timeline.mark(END)
-        self.rss_mb = _vm("VmRSS")  # every output decided and held, none stored yet
+        self.rss_mb = _vm("VmRSS")  # every output decided and staged, none stored yet
         return select(literal(1)).where(false())
 
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:

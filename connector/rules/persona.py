@@ -10,6 +10,7 @@ there.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -200,18 +201,32 @@ class PersonaRow:
 
 def compute_personas(conn: Connection, ctx: RuleContext) -> list[PersonaRow]:
     """Every (not deleted) customer contact's computed persona, from one fetch."""
-    config = personas_for(ctx)
-    rows = conn.execute(contacts_with_roles(ctx, config)).mappings()
     return [
-        PersonaRow(
-            r["contact_id"],
-            r["account_id"],
-            classify(r, config)[0],
-            r["crm_value"],
-            bool(r["active"]),
-        )
-        for r in rows
+        PersonaRow(r["contact_id"], r["account_id"], r["persona"], r["crm_value"], r["active"])
+        for r in classified_contacts(conn, ctx)
     ]
+
+
+def classified_contacts(conn: Connection, ctx: RuleContext) -> Iterator[dict[str, Any]]:
+    """Each customer contact with its persona, the reason (``why``) and what ``persona_state``
+    needs: one fetch and one classification for ``persona_state`` and ``persona_assignment``
+    (which reads them staged, ``ctx.shared["personas"]``, ``PERSONA_COLUMNS``)."""
+    config = personas_for(ctx)
+    for r in conn.execute(contacts_with_roles(ctx, config)).mappings():
+        persona, why = classify(r, config)
+        yield {
+            "contact_id": r["contact_id"],
+            "account_id": r["account_id"],
+            "contact_name": r["contact_name"],
+            "persona": persona,
+            "why": why,
+            "crm_value": r["crm_value"],
+            "active": bool(r["active"]),
+        }
+
+
+# The columns of the classified contacts ``persona_assignment`` reads when they are staged.
+PERSONA_COLUMNS = ("contact_id", "account_id", "contact_name", "persona", "why")
 
 
 # -- the rule ---------------------------------------------------------------------------------
@@ -227,6 +242,11 @@ class PersonaAssignment:
         self._config: tuple[RuleContext, PersonaConfig] | None = None
 
     def select(self, ctx: RuleContext, account_id: str | None = None) -> Select[Any]:
+        staged = ctx.shared.get("personas")
+        if staged is not None and account_id is None:
+            # The evaluation classified every contact for ``persona_state`` a moment ago, from
+            # this very statement: read that, rather than fetch and classify them again.
+            return select(*(staged.c[n] for n in PERSONA_COLUMNS), true().label("fires"))
         query = contacts_with_roles(ctx, self._personas(ctx)).add_columns(true().label("fires"))
         if account_id is not None:
             return query.where(ctx.tables.contact.c.account_id == account_id)
@@ -243,7 +263,10 @@ class PersonaAssignment:
     def decide(self, row: RowMapping, ctx: RuleContext) -> list[DesiredOutput]:
         if not row["fires"]:
             return []
-        persona, why = classify(row, self._personas(ctx))
+        if "why" in row:  # classified already (``select`` read the staged classification)
+            persona, why = row["persona"], row["why"]
+        else:
+            persona, why = classify(row, self._personas(ctx))
         contact = row["contact_id"]
         evidence = f"{row['contact_name'] or contact} ({contact}): {why}"
         return [

@@ -5,7 +5,8 @@ ticket classes (seven times: ``support_risk``, ``bug_risk``, ``product_risk`` an
 in ``health_scorecard`` and ``get_well_plan`` through the support and bug figures), the last
 activity (three times), the account NPS and the adoption week (twice). ``materialize`` runs each
 of them once as a ``TEMPORARY`` table on the evaluation's connection (private to it: no write
-lock on the store, gone when the connection's transaction ends, on SQLite and PostgreSQL alike)
+lock on the store, gone when the connection's transaction is rolled back, on SQLite and
+PostgreSQL alike; ``evaluate`` commits it before its write and then ``drop``s them)
 with an index on ``account_id``, and returns a context whose ``shared`` names them; the scope
 builders then read the table instead of recomputing the subquery (``scope.shared``).
 
@@ -136,3 +137,15 @@ def _create(conn: Connection, name: str, query: Subquery, index_on: str) -> Tabl
     conn.execute(table.insert().from_select([c.name for c in columns], ordered))
     Index(f"{name}_{index_on}", table.c[index_on]).create(conn)
     return table
+
+
+def drop(conn: Connection, made: RuleContext, given: RuleContext) -> None:
+    """Drop the shared tables ``materialize`` made: in ``made`` (what it returned), not in
+    ``given`` (what it was given).
+
+    Needed once the transaction that made them has been committed: they would otherwise live
+    as long as the connection, in the pool, and the next evaluation could not create them.
+    """
+    for name, table in made.shared.items():
+        if name not in given.shared:
+            table.drop(conn)

@@ -80,3 +80,19 @@ def _raw(deps: Deps, table: str, key: str) -> list[tuple[Any, ...]]:
     """The stored values as SQLite holds them (text as written, no type processing)."""
     with deps.engine.connect() as conn:
         return [tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY {key}")]
+
+
+def test_persona_assignment_decides_the_same_from_the_staged_personas(demo) -> None:
+    from connector.evaluate import _update_personas
+    from connector.rules.persona import PersonaAssignment
+
+    deps, ctx = demo
+    rule = PersonaAssignment()
+    with deps.engine.connect() as conn:
+        staged = _update_personas(conn, ctx)
+        assert "personas" in staged.shared
+        inline = conn.execute(rule.select(ctx)).mappings().all()
+        read = conn.execute(rule.select(staged)).mappings().all()
+        assert inline and len(read) == len(inline)
+        assert _decided(rule, read, staged) == _decided(rule, inline, ctx)
+        conn.invalidate()  # the staged table is committed on this connection
