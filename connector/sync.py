@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ from connector.evaluate import EvaluationReport, build_context, evaluate, parse_
 from connector.pull import PullReport, pull
 from connector.push.runner import PushReport, push
 from connector.reconcile.model import Plan, Policy
+from connector.reconcile.plan import ZENDESK
 from connector.reconcile.plan import plan as make_plan
 from connector.reconcile.state import load_crm, load_desired, load_in_flight, load_ledger
 from connector.rules import all_rules
@@ -92,13 +93,26 @@ def policy_for(params: RuleParams, ctx: RuleContext, evaluated: Sequence[str] | 
     )
 
 
-def reconcile(deps: Deps, targets: dict[str, Target], policy: Policy) -> Plan:
-    """The plan for the desired outputs in the store, against the ledger and the mirror."""
+# What the follow-up after Zendesk jobs plans: CTAs (their ticket ids) and the tickets they read.
+FOLLOW_UP = ("cta", ZENDESK)
+
+
+def reconcile(
+    deps: Deps, targets: dict[str, Target], policy: Policy, only: Collection[str] | None = None
+) -> Plan:
+    """The plan for the desired outputs in the store, against the ledger and the mirror.
+
+    With ``only``, the plan of those outputs alone, read from their rows alone: a CTA's writes
+    depend on CTAs and their Zendesk tickets, not on the other outputs' (``FOLLOW_UP``).
+    """
     tables = {s.name: mirror.table(s) for s in deps.specs}
+    if only is not None:
+        targets = {k: t for k, t in targets.items() if k in only}
     with deps.engine.connect() as conn:
-        desired = load_desired(conn)
-        book = load_ledger(conn)
-        crm = load_crm(conn, targets, deps.mappings, tables)
+        desired = load_desired(conn, only)
+        book = load_ledger(conn, only)
+        zendesk = only is None or ZENDESK in only
+        crm = load_crm(conn, targets, deps.mappings, tables, zendesk=zendesk)
         policy = replace(policy, in_flight=load_in_flight(conn))
     return make_plan(desired, book, crm, policy, targets)
 
@@ -164,6 +178,7 @@ def _steps(
     push_progress: Any,
 ) -> None:
     clock = _Stopwatch(report.timings)
+    landed: dict[str, int] = {}  # records of Bulk jobs that finished since the last cycle
     if "pull" in steps:
         clock.start("pull")
         report.pull = pull(
@@ -189,7 +204,7 @@ def _steps(
         # their children go out in this cycle rather than the next.
         from connector.push import inflight
 
-        inflight.poll(deps.engine, _bulk_writer(deps, targets), targets, ctx.now)
+        _, landed = inflight.poll(deps.engine, _bulk_writer(deps, targets), targets, ctx.now)
     chosen = select_rules(rules, exclude_rules)
     evaluated: list[str] | None = None
     if "evaluate" in steps:
@@ -227,6 +242,8 @@ def _steps(
         bulk=_bulk_writer(deps, targets),
         bulk_threshold=deps.settings.push.bulk_threshold,
     )
+    for target, n in landed.items():  # written by this cycle's poll, before the plan
+        report.push.count(target).created += n
     if report.push.status != "completed":
         report.status = report.push.status
         report.error = report.push.error
@@ -234,7 +251,7 @@ def _steps(
     if report.push.zendesk_done:
         # Tickets created in this cycle: their ids go back onto the CTAs now.
         policy = policy_for(params, ctx, evaluated)
-        report.follow_up = reconcile(deps, targets, policy)
+        report.follow_up = reconcile(deps, targets, policy, only=FOLLOW_UP)
         follow = push(
             deps.engine,
             report.follow_up,
@@ -275,11 +292,12 @@ def _bulk_writer(deps: Deps, targets: dict[str, Target]) -> Any:
 
 
 def _zendesk_writer(deps: Deps) -> Any:
-    if deps.zendesk is None:
+    settings = deps.settings.zendesk
+    if deps.zendesk is None or settings is None:
         return None
     from connector.push.zendesk import ZendeskTicketWriter
 
-    client, group = deps.zendesk, deps.settings.zendesk.support_managers_group
+    client, group = deps.zendesk, settings.support_managers_group
     return _Lazy(lambda: ZendeskTicketWriter.connect(client, group))
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from connector.bench.children import run_measured
+from connector.bench.children import SandboxProcess, run_measured
 from connector.bench.evaluate import _pull, reusable, write_config
 from connector.bench.evaluate_report import machine
 from connector.bench.evaluate_sandbox import AnchoredSandbox
@@ -59,7 +60,7 @@ def _written(summary: dict[str, Any]) -> dict[str, int]:
 
 
 def _cycle(
-    sandbox: AnchoredSandbox,
+    sandbox: SandboxProcess,
     config: Path,
     env: dict[str, str],
     anchor: str,
@@ -67,6 +68,7 @@ def _cycle(
     name: str,
 ) -> dict[str, Any]:
     sandbox.clear_calls()
+    load = os.getloadavg()[0]
     run = run_measured(
         "connector",
         ["sync", "--once", "--json", "--as-of", anchor, "--job", "bench", "--config", str(config)],
@@ -80,7 +82,9 @@ def _cycle(
     return {
         "status": summary["status"],
         "wall_s": run.wall_s,
+        "cpu_s": run.cpu_s,
         "peak_rss_mb": run.peak_rss_mb,
+        "load_avg_1m_before": round(load, 2),
         "timings": summary.get("timings", {}),
         "written": _written(summary),
         "planned": sum(
@@ -113,7 +117,7 @@ def _is_poll(call: dict[str, Any]) -> bool:
 
 def run_mode(
     mode: str,
-    sandbox: AnchoredSandbox,
+    sandbox: SandboxProcess,
     store: Path,
     anchor: str,
     workdir: Path,
@@ -166,10 +170,14 @@ def run_mode(
         "records_per_s": round(records / push_s, 1) if push_s else None,
         "cycles_to_settle": len(cycles),
         "idle_write_calls": sum(idle["write_calls"].values()),
+        "cpu_s": round(sum(c["cpu_s"] for c in cycles), 2),
+        "peak_rss_mb": max(c["peak_rss_mb"] for c in cycles),
     }
 
 
-def measure(scale: str, seed: int, workdir: Path, store: Path) -> dict[str, Any]:
+def measure(
+    scale: str, seed: int, workdir: Path, store: Path, modes: tuple[str, ...] = tuple(MODES)
+) -> dict[str, Any]:
     meta = reusable(store, scale, seed)
     reused = meta is not None
     if meta is None:
@@ -182,14 +190,14 @@ def measure(scale: str, seed: int, workdir: Path, store: Path) -> dict[str, Any]
             config = workdir / "pull.toml"
             env = write_config(sandbox, store, config)
             meta = _pull(config, env, store, workdir, meta)
-        modes = {m: run_mode(m, sandbox, store, meta["anchor"], workdir) for m in MODES}
+        results = {m: run_mode(m, sandbox, store, meta["anchor"], workdir) for m in modes}
     return {
         "scale": scale,
         "command": f"python -m connector.bench.push --scale {scale}",
         "machine": machine(),
         "anchor": meta["anchor"],
         "store": {"path": str(store), "reused": reused},
-        "modes": modes,
+        "modes": results,
     }
 
 
@@ -197,17 +205,19 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"### Push at scale {result['scale']} ({result['anchor']})",
         "",
-        "| path | records written | write+poll calls SF / ZD | floor SF / ZD | ratio SF "
-        "| cycles to settle | push s | records/s | idle write calls |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| path | records written | write+poll calls SF / ZD | floor SF / ZD | ratio SF / ZD "
+        "| cycles to settle | push s | CPU s (cycles) | records/s | idle write calls "
+        "| peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in result["modes"].values():
         lines.append(
             f"| {m['mode']} | {m['records']} "
             f"| {m['calls']['salesforce']} / {m['calls']['zendesk']} "
-            f"| {m['floor']['salesforce']} / {m['floor']['zendesk']} | {m['ratio']['salesforce']} "
-            f"| {m['cycles_to_settle']} | {m['push_s']} | {m['records_per_s']} "
-            f"| {m['idle_write_calls']} |"
+            f"| {m['floor']['salesforce']} / {m['floor']['zendesk']} "
+            f"| {m['ratio']['salesforce']} / {m['ratio']['zendesk']} "
+            f"| {m['cycles_to_settle']} | {m['push_s']} | {m.get('cpu_s')} | {m['records_per_s']} "
+            f"| {m['idle_write_calls']} | {m.get('peak_rss_mb')} |"
         )
     lines.append("")
     for m in result["modes"].values():
@@ -221,13 +231,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     parser.add_argument("--store", type=Path, help="A store pulled by an earlier benchmark run.")
+    parser.add_argument(
+        "--mode", choices=tuple(MODES), action="append", help="One write path (default: both)."
+    )
     args = parser.parse_args(argv)
+    modes = tuple(args.mode or MODES)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="cs-bench-push-") as tmp:
         workdir = Path(tmp)
         store = args.store or workdir / "store.db"
-        result = measure(args.scale, args.seed, workdir, store)
-    out = args.out / f"bench-push-{args.scale}.json"
+        result = measure(args.scale, args.seed, workdir, store, modes)
+    name = "" if modes == tuple(MODES) else "-" + "-".join(modes)
+    out = args.out / f"bench-push-{args.scale}{name}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(markdown(result))
     _say(f"wrote {out}")

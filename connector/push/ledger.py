@@ -23,24 +23,33 @@ RETRY_BASE = timedelta(minutes=15)
 RETRY_MAX = timedelta(hours=6)
 
 
+OUTBOX_CHUNK = 1_000  # rows a statement: one multi-row INSERT ... RETURNING each
+
+
 def write_outbox(
     conn: Connection, run_id: int | None, writes: Sequence[Write], now: datetime
 ) -> list[int]:
-    """The plan's writes as pending outbox rows; their ids in plan order."""
+    """The plan's writes as pending outbox rows; their ids in plan order.
+
+    A thousand rows a statement (``RETURNING`` the ids in the rows' order): an initial load's
+    90,000 writes took ~90,000 round trips one row at a time.
+    """
+    stmt = outbox.insert().returning(outbox.c.id, sort_by_parameter_order=True)
     ids: list[int] = []
-    for w in writes:
-        result = conn.execute(
-            outbox.insert().values(
-                run_id=run_id,
-                target=w.target,
-                external_id=w.external_id,
-                op=w.op,
-                write=_jsonable(w),
-                status="pending",
-                created_at=now,
-            )
-        )
-        ids.append(int(result.inserted_primary_key[0]))
+    for start in range(0, len(writes), OUTBOX_CHUNK):
+        rows = [
+            {
+                "run_id": run_id,
+                "target": w.target,
+                "external_id": w.external_id,
+                "op": w.op,
+                "write": _jsonable(w),
+                "status": "pending",
+                "created_at": now,
+            }
+            for w in writes[start : start + OUTBOX_CHUNK]
+        ]
+        ids.extend(int(r[0]) for r in conn.execute(stmt, rows))
     return ids
 
 
@@ -234,8 +243,15 @@ def failed(
         )
 
 
+_WRITE_FIELDS = tuple(f.name for f in dataclasses.fields(Write))
+
+
 def _jsonable(w: Write) -> dict[str, Any]:
-    return dataclasses.asdict(w) | {"changed": list(w.changed)}
+    """The write as JSON-ready data: ``dataclasses.asdict`` without its deep copy (the values
+    are plain JSON already, and the row is serialised at once)."""
+    out = {name: getattr(w, name) for name in _WRITE_FIELDS}
+    out.update(values=dict(w.values), hashed=dict(w.hashed), changed=list(w.changed))
+    return out
 
 
 def write_from_json(data: Mapping[str, Any]) -> Write:

@@ -138,10 +138,26 @@ def push(
             _record(engine, run_id, outcomes, outbox_id, report, now, failed, targets)
             if progress is not None:
                 progress(t.output, len(batch))
-        # A ticket links to its CTA by Id: one whose CTA is in a Bulk job waits for it.
-        zd_writes = [
-            w for w in writes if w.target == ZENDESK and ("cta", w.external_id) not in in_bulk
-        ]
+        # A ticket links to its CTA by Id: one whose CTA is in a Bulk job waits for it, marked
+        # so: a create left pending would count as "outcome unknown" next cycle and be looked
+        # up by external_id first (one call each).
+        zd_writes: list[Write] = []
+        held: list[Write] = []
+        for w in writes:
+            if w.target == ZENDESK:
+                (held if ("cta", w.external_id) in in_bulk else zd_writes).append(w)
+        if held:
+            with UnitOfWork(engine) as uow:
+                book.mark(
+                    uow.conn,
+                    [outbox_id[id(w)] for w in held],
+                    "superseded",
+                    now,
+                    "PARENT_IN_BULK_JOB",
+                    "its CTA is in a Bulk job; sent next cycle",
+                )
+                uow.commit()
+            report.count(ZENDESK).pending += len(held)
         if zendesk is not None and zd_writes and report.status == "completed":
             _push_zendesk(engine, zendesk, zd_writes, outbox_id, report, now, cta_url, unknown)
             _poll_zendesk(engine, zendesk, report, now)
@@ -198,7 +214,9 @@ def _submit_bulk(
     for target, group in per_target.items():  # plan order: parents first
         t = targets[target]
         ready = _not_in_flight(group, sent, targets, report) if sent else group
-        waiting.extend(w for w in group if w not in ready)
+        if len(ready) < len(group):  # by identity: comparing Writes by value is quadratic
+            kept = {id(w) for w in ready}
+            waiting.extend(w for w in group if id(w) not in kept)
         if len(ready) <= threshold:
             rest.extend(ready)
             continue

@@ -26,9 +26,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connector.reconcile.model import (
+    ClosedBy,
     CrmRecord,
     LedgerEntry,
     Observation,
+    Op,
     Plan,
     Policy,
     Skip,
@@ -144,7 +146,7 @@ class _Planner:
                 if e.closed_by != "deleted" and not rec.deleted and not rec.closed:
                     self._reopened(k, e)
                 continue
-            by = "deleted" if rec.deleted else "person" if rec.closed else None
+            by: ClosedBy | None = "deleted" if rec.deleted else "person" if rec.closed else None
             if by is None:
                 continue
             self.out.observations.append(Observation(e.target, e.external_id, self.policy.now, by))
@@ -492,7 +494,7 @@ class _Planner:
             return
         if digest == entry.hash or self._waiting(ZENDESK, d.key, entry, digest):
             return
-        op = "create" if entry.crm_id is None else "update"
+        op: Op = "create" if entry.crm_id is None else "update"
         changed = tuple(k for k in values if (entry.written or {}).get(k) != values[k])
         self.out.writes.append(
             Write(

@@ -969,3 +969,25 @@ def test_every_write_is_plain_json_for_the_outbox() -> None:
     for w in p.writes:
         json.dumps(dict(w.values))
         json.dumps(dict(w.hashed))
+
+
+def test_a_plan_of_ctas_and_tickets_alone_writes_the_ctas_the_whole_plan_writes() -> None:
+    # The follow-up after Zendesk jobs finish (``sync.FOLLOW_UP``) plans from the CTA and
+    # ticket rows alone, to put ticket ids onto CTAs without reading every other output again.
+    from connector.reconcile.plan import plan
+    from connector.sync import FOLLOW_UP
+
+    desired, ledger, crm = busy_inputs()
+    pushed = apply(ledger, run(desired, ledger, crm))  # the ticket exists now: its id is known
+    for led in (ledger, pushed):
+        whole = run(desired, led, crm)
+        part = plan(
+            [d for d in desired if d.object in FOLLOW_UP],
+            [e for e in led if e.target in FOLLOW_UP],
+            {k: r for k, r in crm.items() if k[0] in FOLLOW_UP},
+            policy(),
+            {k: t for k, t in TARGETS.items() if k in FOLLOW_UP},
+        )
+        ctas = [w for w in whole.writes if w.target == "cta"]
+        assert ctas and [w for w in part.writes if w.target == "cta"] == ctas
+    assert any(w.changed == ("zendesk_ticket_id",) for w in run(desired, pushed, crm).writes)
