@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from sqlalchemy import Engine
 from connector.errors import FatalApiError, QuotaExhausted, TransientApiError
 from connector.heap import quiet_heap
 from connector.model import Page, Source, StreamSpec
-from connector.pull_ahead import ReadAhead
+from connector.sources.base import read_ahead
 from connector.store import mirror, runs, state
 from connector.store.runs import RunStatus
 from connector.store.uow import UnitOfWork
@@ -131,13 +132,13 @@ def _pull_stream(
     with UnitOfWork(engine) as uow:
         saved = None if full else state.get(uow.conn, spec.name)
     try:
+        # The next page's request is sent while this one is stored (not after the last, nor
+        # on a stop): its bytes arrive in a thread, everything else happens here, in order.
         pages = source.read(spec, saved, run_start=run_start, full=full)
-        # The next page is read while this one is stored (not after the last, nor on a stop).
-        ahead = ReadAhead(
-            pages, ahead=lambda page: not page.done and not should_stop(), name=f"pull {spec.name}"
-        )
-        with ahead:
-            for page in ahead:
+        with read_ahead() as send_next, _closing(pages):
+            for page in pages:
+                if not page.done and not should_stop():
+                    send_next()
                 _commit_page(engine, spec, page, run_id, clock)
                 _count(result, page)
                 if progress is not None:
@@ -155,6 +156,18 @@ def _pull_stream(
     result.seconds = round(time.perf_counter() - started, 3)
     _record_stream(engine, run_id, result)
     return result
+
+
+@contextmanager
+def _closing(pages: Iterator[Page]) -> Iterator[None]:
+    """Close the source's generator on the way out: its own ``finally`` (a request sent ahead
+    is waited for) runs now, not whenever it is collected."""
+    try:
+        yield
+    finally:
+        close = getattr(pages, "close", None)
+        if close is not None:
+            close()
 
 
 def _commit_page(

@@ -31,9 +31,12 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("ssl.py", "socket.py", "http/client.py", "urllib3/", "requests/", "simple_salesforce/"),
     ),
     ("startup: imports, bootstrap", ("importlib", "connector/bootstrap.py", "alembic/")),
-    # The pull reads the next page in a thread of its own (connector/pull_ahead.py); a thread
-    # waiting for the other one to hand a page over (or to ask for the next) lands here.
-    ("waiting: read-ahead hand-over between threads", ("connector/pull_ahead.py",)),
+    # The next page's request is sent ahead in a thread (``Prefetch`` in sources/base.py); the
+    # pull waiting for its answer (the sandbox's serving time not overlapped) lands here.
+    (
+        "waiting: read-ahead hand-over between threads",
+        ("Prefetch._wait",),
+    ),
 )
 
 

@@ -4,13 +4,20 @@ A sorted sweep checkpoints after each page (state rides with the page's rows), s
 sorted: a cursor value going backwards means the API ignored the ORDER BY and a checkpoint
 would skip rows, so it raises. The saved cursor is a signpost: the run's start minus a lag for
 transactions that commit late, never past the run's start and never behind the old cursor.
+
+The page loop can also send the next page's request early (``read_ahead``): while the pull
+stores page n, a thread waits for page n + 1's bytes. Only the HTTP exchange runs there (the
+socket and TLS release the GIL); decoding, rows and the store stay in the pull's thread.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from connector.errors import FatalApiError
 
@@ -25,19 +32,140 @@ class SortOrderError(FatalApiError):
     """A cursor value went backwards inside a sweep that should be sorted by it."""
 
 
+class Prefetch:
+    """At most one request sent ahead, in a thread, and handed to the same request when made.
+
+    ``start(key, send)`` runs ``send()`` (a ``Session.request``) in a thread; ``take(key)``
+    waits for it and returns ``(True, response)``, or raises what ``send`` raised, so the
+    caller's own error handling and retries see it as if it had sent the request itself.
+    A different key, or nothing started: ``(False, None)``, and the caller sends. The
+    session is never used by two threads at once: the client's next request is the one that
+    was started, and ``take`` and ``discard`` wait for the thread first.
+    """
+
+    def __init__(self) -> None:
+        self._key: Any = None
+        self._thread: threading.Thread | None = None
+        self._outcome: tuple[bool, Any] = (False, None)  # (raised, response or exception)
+
+    @property
+    def pending(self) -> bool:
+        return self._thread is not None
+
+    def start(self, key: Any, send: Callable[[], Any]) -> None:
+        self.discard()
+
+        def run() -> None:
+            try:
+                self._outcome = (False, send())
+            except BaseException as exc:  # handed to the caller of take(), which raises it
+                self._outcome = (True, exc)
+
+        self._key = key
+        self._thread = threading.Thread(target=run, name="pull read-ahead", daemon=True)
+        self._thread.start()
+
+    def take(self, key: Any) -> tuple[bool, Any]:
+        if self._thread is None:
+            return False, None
+        match = key == self._key
+        raised, value = self._wait()
+        if not match:
+            return False, None
+        if raised:
+            raise value
+        return True, value
+
+    def discard(self) -> None:
+        """Wait for a request in flight and drop its answer (the call was made all the same)."""
+        if self._thread is not None:
+            self._wait()
+
+    def _wait(self) -> tuple[bool, Any]:
+        assert self._thread is not None
+        self._thread.join()
+        outcome, self._outcome, self._thread, self._key = self._outcome, (False, None), None, None
+        return outcome
+
+
+# The pull's offer box while a stream is read (``read_ahead``): paginate leaves in it the
+# function that sends its next request early; the pull calls it once it has taken the page.
+_OFFER: ContextVar[list[Callable[[], None]] | None] = ContextVar("read_ahead", default=None)
+
+
+@contextmanager
+def read_ahead() -> Iterator[Callable[[], None]]:
+    """Within the block, ``paginate`` offers each next page's request; call the function this
+    yields after taking a page to send it now (not after the last page, nor on a stop: then
+    the pull does not call it, and no request is made that would not have been made)."""
+    offers: list[Callable[[], None]] = []
+    token = _OFFER.set(offers)
+
+    def go() -> None:
+        if offers:
+            offers.pop()()
+
+    try:
+        yield go
+    finally:
+        _OFFER.reset(token)
+
+
 def paginate(
-    first: Callable[[], P], fetch: Callable[[str], P], next_token: Callable[[P], str | None]
+    first: Callable[[], P],
+    fetch: Callable[[str], P],
+    next_token: Callable[[P], str | None],
+    *,
+    prefetch: Callable[[str], Prefetch | None] | None = None,
 ) -> Iterator[P]:
-    """Yield the first page, then follow next-page tokens until there is none."""
+    """Yield the first page, then follow next-page tokens until there is none.
+
+    ``prefetch(token)`` sends the request ``fetch(token)`` will make, early, and returns the
+    ``Prefetch`` holding it (None: declined); offered to the pull under ``read_ahead`` only.
+    """
     seen: set[str] = set()
-    page = first()
-    yield page
-    while (token := next_token(page)) is not None:
-        if token in seen:
-            raise RepeatedTokenError(f"next-page token repeated: {token}", code="REPEATED_TOKEN")
-        seen.add(token)
-        page = fetch(token)
-        yield page
+    sent: list[Prefetch] = []
+    offers = _OFFER.get() if prefetch is not None else None
+    try:
+        page = first()
+        while True:
+            if offers is not None and prefetch is not None:
+                offers.clear()
+                ahead = _peek(next_token, page)
+                if ahead is not None and ahead not in seen:
+                    offers.append(lambda t=ahead: _send_ahead(prefetch, t, sent))  # type: ignore[misc]
+            yield page
+            if offers is not None:
+                offers.clear()
+            token = next_token(page)
+            if token is None:
+                return
+            if token in seen:
+                raise RepeatedTokenError(
+                    f"next-page token repeated: {token}", code="REPEATED_TOKEN"
+                )
+            seen.add(token)
+            page = fetch(token)
+            sent.clear()  # taken by fetch
+    finally:
+        for pending in sent:  # closed early (a stop, an error): wait for it, drop its answer
+            pending.discard()
+
+
+def _peek(next_token: Callable[[P], str | None], page: P) -> str | None:
+    """The next token, or None where asking raises (it raises again, in order, after the page)."""
+    try:
+        return next_token(page)
+    except Exception:
+        return None
+
+
+def _send_ahead(
+    prefetch: Callable[[str], Prefetch | None], token: str, sent: list[Prefetch]
+) -> None:
+    started = prefetch(token)
+    if started is not None:
+        sent.append(started)
 
 
 def signpost(run_start: datetime, lag: timedelta) -> datetime:

@@ -54,6 +54,11 @@ FIXED_COLUMNS = ("id", "modstamp", "deleted", "pulled_at")
 MIRROR_DDL_LOCK = "cs-connector:mirror-ddl"
 ID_CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
 STAGE_BATCH = 10_000  # live ids per executemany when staging the Id sweep
+# Streams whose ``*_id`` columns are not indexed: the largest tables (a first load writes every
+# index once per row), whose references evaluate's plans never look up by index (they
+# aggregate over whole tables) and reconcile reads whole (docs/benchmarks.md, "Evaluate", "Pull").
+# Migration 0004 dropped the indexes stores made before.
+UNINDEXED_REFERENCES = frozenset({"zendesk_ticket", "task", "event"})
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,13 @@ def _build(name: str, columns: tuple[MappedColumn, ...], origin: str) -> Table:
         Column("pulled_at", UtcDateTime(), nullable=False),
         *(Column(mapped.name, column_type(mapped.type)) for mapped in columns),
         Index(None, "modstamp"),
-        # The rules join on references (account_id, organization_id, what_id, ...): index them.
-        *(Index(None, mapped.name) for mapped in columns if mapped.name.endswith("_id")),
+        # The rules join on references (account_id, organization_id, ...): index them, except on
+        # the big streams whose references nothing looks up (``UNINDEXED_REFERENCES``).
+        *(
+            Index(None, mapped.name)
+            for mapped in columns
+            if mapped.name.endswith("_id") and name not in UNINDEXED_REFERENCES
+        ),
     )
 
 
@@ -138,21 +148,27 @@ def upsert(conn: Connection, spec: StreamSpec, rows: Sequence[Row], pulled_at: d
     plan = _upsert_plan(table(spec), conn.dialect)
     latest = {row.id: row for row in rows}
     stamp, flag, mapped = plan.stamp, plan.flag, plan.mapped
+    text = _plain_text
     try:
         pulled = stamp(pulled_at)
         params = []
         for row in latest.values():
-            values = row.values
+            get = row.values.get
             rid = row.id
             one = [
-                rid.replace("\x00", "") if type(rid) is str and "\x00" in rid else _storable(rid),
+                rid if type(rid) is str and "\x00" not in rid else _storable(rid),
                 stamp(row.modstamp),
                 flag(row.deleted),
                 pulled,
             ]
             for name, convert in mapped:
-                value = values.get(name)
-                one.append(value if value is None or convert is None else convert(value))
+                value = get(name)
+                if value is None or convert is None:
+                    one.append(value)
+                elif convert is text:  # the common case, inline: str without NUL is as is
+                    one.append(value if type(value) is str and "\x00" not in value else text(value))
+                else:
+                    one.append(convert(value))
             params.append(tuple(one))
     except (ValueError, TypeError, AttributeError) as exc:  # as conn.execute reports them
         raise StatementError(str(exc), plan.sql, None, exc) from exc
@@ -214,7 +230,17 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _plain_text(value: Any) -> Any:
+    """Text for a driver that takes ``str`` as is (no bind processor): NULs dropped."""
+    if type(value) is str:
+        return value.replace("\x00", "") if "\x00" in value else value
+    return _storable(value)
+
+
 def _text_conversion(process: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    if process is None:
+        return _plain_text
+
     def convert(value: Any) -> Any:
         if type(value) is str:
             value = value.replace("\x00", "") if "\x00" in value else value

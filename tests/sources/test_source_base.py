@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from connector.errors import FatalApiError
 from connector.sources.base import (
+    Prefetch,
     RepeatedTokenError,
     SortOrderError,
     advance_cursor,
     check_order,
     from_iso,
     paginate,
+    read_ahead,
     signpost,
     to_iso,
 )
@@ -100,3 +105,122 @@ def test_naive_timestamps_are_refused():
         from_iso("2026-05-01T12:00:00")
     with pytest.raises(ValueError):
         to_iso(datetime(2026, 5, 1))  # noqa: DTZ001
+
+
+# -- read-ahead: the next page's request sent while the pull stores this one -----------------
+class _Ahead:
+    """A ``prefetch`` for ``paginate``: sends through a real ``Prefetch``, records tokens."""
+
+    def __init__(self, answers: dict[str, tuple[str | None, int]]) -> None:
+        self.answers = answers
+        self.sent: list[str] = []  # tokens sent ahead
+        self.fetched: list[str] = []  # tokens fetch() asked for
+        self.threads: set[str] = set()
+        self.box = Prefetch()
+
+    def prefetch(self, token: str) -> Prefetch:
+        def send() -> tuple[str | None, int]:
+            self.threads.add(threading.current_thread().name)
+            return self.answers[token]
+
+        self.sent.append(token)
+        self.box.start(token, send)
+        return self.box
+
+    def fetch(self, token: str) -> tuple[str | None, int]:
+        self.fetched.append(token)
+        taken, page = self.box.take(token)
+        return page if taken else self.answers[token]
+
+
+def _pages(ahead: _Ahead) -> Iterator[tuple[str | None, int]]:
+    return paginate(lambda: ("a", 1), ahead.fetch, lambda page: page[0], prefetch=ahead.prefetch)
+
+
+def test_paginate_sends_nothing_ahead_outside_read_ahead():
+    ahead = _Ahead({"a": ("b", 2), "b": (None, 3)})
+
+    assert [p[1] for p in _pages(ahead)] == [1, 2, 3]
+    assert ahead.sent == [] and ahead.fetched == ["a", "b"]
+
+
+def test_under_read_ahead_the_next_request_goes_out_when_asked_and_is_taken_by_fetch():
+    ahead = _Ahead({"a": ("b", 2), "b": ("c", 3), "c": (None, 4)})
+    got = []
+    with read_ahead() as send_next:
+        for page in _pages(ahead):
+            got.append(page[1])
+            if page[1] < 3:  # asked on the first two pages, not on the third (as on a stop)
+                send_next()
+                send_next()  # a second ask sends nothing more
+    assert got == [1, 2, 3, 4]
+    assert ahead.sent == ["a", "b"]  # sent ahead in a thread ...
+    assert ahead.threads == {"pull read-ahead"}
+    assert ahead.fetched == ["a", "b", "c"]  # ... and taken by the same request, in order
+    assert not ahead.box.pending
+
+
+def test_read_ahead_offers_nothing_after_the_last_page():
+    ahead = _Ahead({"a": (None, 2)})
+    with read_ahead() as send_next:
+        for _page in _pages(ahead):
+            send_next()
+    assert ahead.sent == ["a"]
+
+
+def test_closing_the_pages_early_waits_for_the_request_in_flight():
+    gate = threading.Event()
+    ahead = _Ahead({"a": ("b", 2), "b": (None, 3)})
+    real = ahead.answers
+
+    class Slow(dict):
+        def __getitem__(self, key):
+            gate.wait(5)
+            return real[key]
+
+    ahead.answers = Slow()
+    with read_ahead() as send_next:
+        pages = _pages(ahead)
+        next(pages)
+        send_next()
+        assert ahead.box.pending
+        threading.Timer(0.05, gate.set).start()
+        pages.close()  # a stop: the answer read ahead is waited for and dropped
+    assert not ahead.box.pending
+
+
+def test_an_error_asking_for_the_next_token_comes_after_the_page_it_follows():
+    def next_token(page: tuple[str | None, int]) -> str | None:
+        if page[1] == 2:
+            raise FatalApiError("no next url", code="NO_NEXT")
+        return page[0]
+
+    ahead = _Ahead({"a": ("b", 2)})
+    got = []
+    with read_ahead() as send_next, pytest.raises(FatalApiError):
+        for page in paginate(lambda: ("a", 1), ahead.fetch, next_token, prefetch=ahead.prefetch):
+            got.append(page[1])
+            send_next()
+    assert got == [1, 2] and ahead.sent == ["a"]
+
+
+def test_prefetch_hands_over_the_answer_or_the_exception_of_the_same_request():
+    box = Prefetch()
+    assert box.take("x") == (False, None)  # nothing started: the caller sends
+
+    box.start("x", lambda: "answer")
+    assert box.take("y") == (False, None)  # another request: dropped, the caller sends
+    assert not box.pending
+
+    box.start("x", lambda: "answer")
+    assert box.take("x") == (True, "answer")
+
+    boom = ConnectionError("reset")
+
+    def fail() -> str:
+        raise boom
+
+    box.start("x", fail)
+    with pytest.raises(ConnectionError) as caught:
+        box.take("x")
+    assert caught.value is boom and not box.pending

@@ -1,8 +1,8 @@
-"""The pull reads one page ahead in a thread: same pages, same order, same state, same errors.
+"""The pull sends the next page's request while it stores this one: same pages, same order, same
+state, same errors, and no request a plain read would not have made.
 
-A fake source records which pages were asked for and when, so the tests can see the read-ahead
-stays one page ahead, is declined on the last page and on a stop, and that an error in the
-page read ahead surfaces with its own type after the pages before it are committed.
+A fake source pages through ``paginate`` as the real ones do, its "HTTP" a function that
+records the thread it ran in; a ``Prefetch`` hands an answer read ahead to the same request.
 """
 
 from __future__ import annotations
@@ -17,45 +17,63 @@ from sqlalchemy import select
 from connector.errors import FatalApiError, QuotaExhausted
 from connector.model import JsonDict, Page, Row, StreamSpec
 from connector.pull import pull
-from connector.pull_ahead import ReadAhead
+from connector.sources.base import Prefetch, paginate
 from connector.store import mirror, state
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
 
 class PagedSource:
-    """``pages`` pages of ``size`` rows; page ``fail_at`` raises ``error`` instead."""
+    """``pages`` pages of ``size`` rows; the request for page ``fail_at`` raises ``error``."""
 
     def __init__(
         self, pages: int, size: int = 3, fail_at: int | None = None, error: Exception | None = None
     ) -> None:
         self.pages, self.size, self.fail_at, self.error = pages, size, fail_at, error
-        self.produced: list[int] = []  # page numbers, in the order they were built
-        self.threads: set[str] = set()
+        self.requested: list[tuple[int, str]] = []  # (page, thread) of each request made
+        self.sent_ahead: list[int] = []
+        self.box = Prefetch()
         self.closed = threading.Event()
+
+    def _get(self, n: int) -> int:
+        self.requested.append((n, threading.current_thread().name))
+        if n == self.fail_at:
+            assert self.error is not None
+            raise self.error
+        return n
 
     def read(
         self, stream: StreamSpec, saved: JsonDict | None, *, run_start: datetime, full: bool
     ) -> Iterator[Page]:
         start = int((saved or {}).get("next", 0))
+
+        def fetch(token: str) -> int:
+            taken, body = self.box.take(token)
+            return body if taken else self._get(int(token))  # type: ignore[no-any-return]
+
+        def prefetch(token: str) -> Prefetch:
+            self.sent_ahead.append(int(token))
+            self.box.start(token, lambda: self._get(int(token)))
+            return self.box
+
+        def next_token(n: int) -> str | None:
+            return str(n + 1) if n + 1 < self.pages else None
+
         try:
-            for n in range(start, self.pages):
-                self.threads.add(threading.current_thread().name)
-                if n == self.fail_at:
-                    assert self.error is not None
-                    raise self.error
-                self.produced.append(n)
+            for n in paginate(lambda: fetch(str(start)), fetch, next_token, prefetch=prefetch):
                 rows = [
                     Row(f"r{n:03d}-{i}", T0, False, {"name": f"page {n}", "seats": i})
                     for i in range(self.size)
                 ]
-                done = n == self.pages - 1
-                yield Page(rows, {"next": n + 1}, api_calls=1, done=done)
+                yield Page(rows, {"next": n + 1}, api_calls=1, done=n == self.pages - 1)
         finally:
             self.closed.set()
 
     def all_ids(self, stream: StreamSpec) -> Iterator[list[str]]:
         return iter(())
+
+    def pages_requested(self) -> list[int]:
+        return [n for n, _thread in self.requested]
 
 
 def ids(store, spec: StreamSpec) -> list[str]:
@@ -72,7 +90,11 @@ def run(store, spec, source, **kwargs):
     return pull(store, {"salesforce": source}, [spec], clock=lambda: T0, **kwargs)
 
 
-def test_every_page_is_stored_in_order_by_a_thread_other_than_the_pulls(store, spec):
+def no_read_ahead_thread_left() -> bool:
+    return not [t for t in threading.enumerate() if t.name == "pull read-ahead"]
+
+
+def test_every_page_is_stored_in_order_and_each_next_request_was_sent_ahead(store, spec):
     mirror.ensure_tables(store, [spec])
     source = PagedSource(pages=5)
 
@@ -80,13 +102,18 @@ def test_every_page_is_stored_in_order_by_a_thread_other_than_the_pulls(store, s
 
     assert report.status == "completed"
     assert report.streams[0].pages == 5 and report.streams[0].api_calls == 5
-    assert source.produced == [0, 1, 2, 3, 4]  # each page built once: no extra read
+    assert source.pages_requested() == [0, 1, 2, 3, 4]  # each page requested once
+    assert source.sent_ahead == [1, 2, 3, 4]  # none past the last page
+    threads = {thread for n, thread in source.requested if n > 0}
+    assert threads == {"pull read-ahead"} and source.requested[0][1] == "MainThread"
     assert ids(store, spec) == sorted(f"r{n:03d}-{i}" for n in range(5) for i in range(3))
     assert saved(store, spec) == {"next": 5}
-    assert source.threads == {"pull contact"} and source.closed.is_set()
+    assert source.closed.is_set() and no_read_ahead_thread_left()
 
 
-def test_an_error_in_the_page_read_ahead_surfaces_with_its_type_after_the_pages_before(store, spec):
+def test_an_error_in_the_request_sent_ahead_surfaces_with_its_type_after_the_pages_before(
+    store, spec
+):
     mirror.ensure_tables(store, [spec])
     error = FatalApiError("page 3 is broken", code="BROKEN")
     source = PagedSource(pages=6, fail_at=3, error=error)
@@ -104,7 +131,7 @@ def test_an_error_in_the_page_read_ahead_surfaces_with_its_type_after_the_pages_
     assert len(ids(store, spec)) == 18
 
 
-def test_a_quota_stop_in_the_read_ahead_stops_the_run_with_state_kept(store, spec):
+def test_a_quota_stop_in_the_request_sent_ahead_stops_the_run_with_state_kept(store, spec):
     mirror.ensure_tables(store, [spec])
     source = PagedSource(pages=4, fail_at=2, error=QuotaExhausted("reserve reached"))
 
@@ -114,7 +141,7 @@ def test_a_quota_stop_in_the_read_ahead_stops_the_run_with_state_kept(store, spe
     assert saved(store, spec) == {"next": 2}
 
 
-def test_a_stop_request_reads_no_page_ahead(store, spec):
+def test_a_stop_request_sends_no_request_ahead(store, spec):
     mirror.ensure_tables(store, [spec])
     source = PagedSource(pages=10)
     stop = threading.Event()
@@ -127,12 +154,27 @@ def test_a_stop_request_reads_no_page_ahead(store, spec):
 
     assert report.streams[0].status == "stopped"
     assert saved(store, spec) == {"next": 2}
-    # Page 2 may have been read ahead while page 1 was stored (the stop came after); no more.
-    assert source.produced in ([0, 1], [0, 1, 2])
-    assert source.closed.is_set()  # the generator was closed, in its own thread
+    # Page 2 was sent ahead while page 1 was stored (the stop came after); no more.
+    assert source.pages_requested() == [0, 1, 2] and source.sent_ahead == [1, 2]
+    assert source.closed.is_set() and no_read_ahead_thread_left()
 
 
-def test_a_store_failure_stops_the_read_ahead_thread(store, spec, monkeypatch):
+def test_a_stop_already_requested_sends_nothing_ahead(store, spec):
+    mirror.ensure_tables(store, [spec])
+    source = PagedSource(pages=10)
+    asked = []
+
+    def should_stop() -> bool:
+        asked.append(1)
+        return len(asked) > 2  # the checks before page 0 is read and when it is taken: go on
+
+    report = run(store, spec, source, should_stop=should_stop)
+
+    assert report.streams[0].status == "stopped"
+    assert source.pages_requested() == [0, 1] and source.sent_ahead == [1]
+
+
+def test_a_store_failure_waits_for_the_request_in_flight(store, spec, monkeypatch):
     mirror.ensure_tables(store, [spec])
     source = PagedSource(pages=10)
     real = mirror.upsert
@@ -150,52 +192,5 @@ def test_a_store_failure_stops_the_read_ahead_thread(store, spec, monkeypatch):
 
     assert source.closed.is_set()
     assert saved(store, spec) == {"next": 2}
-    assert source.produced in ([0, 1, 2], [0, 1, 2, 3])  # at most one past the failed one
-    assert not [t for t in threading.enumerate() if t.name == "pull contact"]
-
-
-def test_read_ahead_is_one_item_ahead_and_declines_when_asked():
-    built: list[int] = []
-
-    def items() -> Iterator[int]:
-        for n in range(5):
-            built.append(n)
-            yield n
-
-    taken = []
-    with ReadAhead(items(), ahead=lambda n: n < 2) as ahead:
-        for n in ahead:
-            taken.append(n)
-            if n == 0:
-                _settle(built, 2)
-                assert built == [0, 1]  # the next one, and no further
-            if n == 2:
-                assert built == [0, 1, 2]  # declined: nothing read ahead of item 2
-    assert taken == [0, 1, 2, 3, 4]
-
-
-def test_read_ahead_re_raises_the_original_exception_object():
-    class Odd(Exception):
-        pass
-
-    boom = Odd("in the thread")
-
-    def items() -> Iterator[int]:
-        yield 1
-        raise boom
-
-    ahead = ReadAhead(items())
-    assert next(ahead) == 1
-    with pytest.raises(Odd) as caught:
-        next(ahead)
-    assert caught.value is boom
-    with pytest.raises(StopIteration):
-        next(ahead)
-
-
-def _settle(built: list[int], count: int) -> None:
-    for _ in range(200):
-        if len(built) >= count:
-            break
-        threading.Event().wait(0.01)
-    threading.Event().wait(0.05)  # and nothing more comes
+    assert source.pages_requested() == [0, 1, 2, 3]  # one past the failed page, no more
+    assert no_read_ahead_thread_left() and not source.box.pending

@@ -28,7 +28,8 @@ def test_migrations_apply_and_are_idempotent(engine):
     upgrade(engine)
     upgrade(engine)
 
-    assert current_revision(engine) == head_revision() == "0003"
+    assert current_revision(engine) == head_revision()
+    assert head_revision() >= "0004"
     assert set(inspect(engine).get_table_names()) >= FIXED_TABLES
 
 

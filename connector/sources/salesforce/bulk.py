@@ -91,6 +91,7 @@ def results(
         lambda: client.bulk_query_results(job.job_id, job.locator, max_records),
         lambda locator: client.bulk_query_results(job.job_id, locator, max_records),
         lambda page: page[1],
+        prefetch=lambda locator: client.prefetch_bulk_results(job.job_id, locator, max_records),
     )
     for csv_rows, following in pages:
         rows, issues = reader.rows(from_bulk_rows(csv_rows, types))

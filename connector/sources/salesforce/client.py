@@ -22,6 +22,7 @@ from simple_salesforce.exceptions import SalesforceAuthenticationFailed, Salesfo
 from connector.errors import ApiError, FatalApiError, TransientApiError
 from connector.http.redact import redact
 from connector.http.session import TransportSettings, new_session
+from connector.sources.base import Prefetch
 from connector.sources.salesforce.auth import SalesforceLogin, refresh_grant
 from connector.sources.salesforce.failures import (
     RetryPolicy,
@@ -40,7 +41,7 @@ def log_in(login: SalesforceLogin, session: requests.Session) -> Salesforce:
     common: dict[str, Any] = {
         "session": session,
         "version": login.api_version,
-        "object_pairs_hook": dict,
+        "object_pairs_hook": None,  # json's own dicts: half again faster than a pairs hook
     }
     if login.method == "jwt":
         return Salesforce(
@@ -88,6 +89,19 @@ class SalesforceClient:
         self._session = new_session(transport)
         self._session.hooks["response"].append(self.meter.observe)
         self._sf: Salesforce | None = None
+        # A GET sent early (prefetch_next_page, prefetch_bulk_results) is handed to the same
+        # GET when simple-salesforce or _raw makes it: the session's request, looked up first.
+        self._ahead = Prefetch()
+        self._send = send = self._session.request  # the session's own, for the thread
+
+        def request(method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+            if method == "GET" and self._ahead.pending:
+                taken, response = self._ahead.take((url, kwargs.get("params")))
+                if taken:
+                    return response  # type: ignore[no-any-return]
+            return send(method, url, *args, **kwargs)
+
+        self._session.request = request  # type: ignore[method-assign,assignment]
 
     @property
     def api_calls(self) -> int:
@@ -141,6 +155,38 @@ class SalesforceClient:
             "query more", lambda sf: _dict(sf.query_more(next_records_url, identifier_is_url=True))
         )
 
+    def prefetch_next_page(self, next_records_url: str) -> Prefetch | None:
+        """Send ``next_page(next_records_url)``'s request now, in a thread (see ``Prefetch``)."""
+        sf = self._sf
+        if sf is None or not self._may_prefetch():
+            return None
+        url = f"https://{sf.sf_instance}{next_records_url}"  # as query_more builds it
+        return self._prefetch(url, None, dict(sf.headers))
+
+    def prefetch_bulk_results(
+        self, job_id: str, locator: str | None, max_records: int | None
+    ) -> Prefetch | None:
+        """Send ``bulk_query_results(...)``'s request now, in a thread (see ``Prefetch``)."""
+        sf = self._sf
+        if sf is None or not self._may_prefetch():
+            return None
+        url = sf.base_url + f"jobs/query/{job_id}/results"
+        headers = {**sf.headers, "Accept": "text/csv"}
+        return self._prefetch(url, _results_params(locator, max_records), headers)
+
+    def _may_prefetch(self) -> bool:
+        """Not past the quota reserve: the call itself would stop there."""
+        try:
+            self.meter.check_quota()
+        except ApiError:
+            return False
+        return True
+
+    def _prefetch(self, url: str, params: Any, headers: dict[str, str]) -> Prefetch:
+        send = self._send
+        self._ahead.start((url, params), lambda: send("GET", url, params=params, headers=headers))
+        return self._ahead
+
     # -- Bulk API 2.0 query jobs (same session and token; never blocking helpers) ------------
     def bulk_query_create(self, soql: str, *, include_deleted: bool = True) -> str:
         """Start a query job; returns its id (the caller saves it before anything else)."""
@@ -172,11 +218,7 @@ class SalesforceClient:
         up to 50,000 rows, and holding them all as dicts next to the rows built from them was
         the largest part of a first load's peak memory.
         """
-        params: dict[str, Any] = {}
-        if locator:
-            params["locator"] = locator
-        if max_records:
-            params["maxRecords"] = max_records
+        params = _results_params(locator, max_records)
 
         def fetch(sf: Salesforce) -> tuple[Iterator[dict[str, str]], str | None]:
             response = self._raw(
@@ -370,6 +412,15 @@ class SalesforceClient:
     def _count_retry(self, exc: BaseException) -> None:
         self.meter.retries += 1
         log.warning("Salesforce call failed, retrying: %s", exc)
+
+
+def _results_params(locator: str | None, max_records: int | None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if locator:
+        params["locator"] = locator
+    if max_records:
+        params["maxRecords"] = max_records
+    return params
 
 
 def _dict(value: Any) -> dict[str, Any]:

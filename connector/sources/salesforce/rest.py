@@ -45,6 +45,7 @@ def sweep(
         ),
         client.next_page,
         _next_url,
+        prefetch=client.prefetch_next_page,
     )
     for body in bodies:
         rows, issues = reader.rows(body.get("records") or (), sorted_by_cursor=True, floor=floor)

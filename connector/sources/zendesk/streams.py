@@ -14,7 +14,7 @@ from typing import Any
 
 from connector.errors import ConfigError, FatalApiError
 from connector.model import JsonDict, Page, StreamSpec
-from connector.sources.base import paginate
+from connector.sources.base import Prefetch, paginate
 from connector.sources.zendesk.client import ZendeskClient
 from connector.sources.zendesk.records import RecordParser, record_second
 
@@ -94,7 +94,10 @@ class ZendeskSource:
         def fetch(cursor: str) -> dict[str, Any]:
             return self.client.get(path, {**params, "cursor": cursor})
 
-        for body in paginate(first, fetch, _after_cursor):
+        def prefetch(cursor: str) -> Prefetch | None:
+            return self.client.prefetch_get(path, {**params, "cursor": cursor})
+
+        for body in paginate(first, fetch, _after_cursor, prefetch=prefetch):
             state["after_cursor"] = body.get("after_cursor") or state["after_cursor"]
             yield body
 
@@ -117,8 +120,13 @@ class ZendeskSource:
             params = {"start_time": int(start_time), "per_page": per_page}
             return self._export(ORGANIZATIONS_EXPORT, params, "organizations")
 
+        def prefetch(start_time: str) -> Prefetch | None:
+            params = {"start_time": int(start_time), "per_page": per_page}
+            return self.client.prefetch_get(ORGANIZATIONS_EXPORT, params)
+
         calls = self.client.stats.api_calls
-        for body in paginate(partial(fetch, str(start)), fetch, _end_time):
+        pages = paginate(partial(fetch, str(start)), fetch, _end_time, prefetch=prefetch)
+        for body in pages:
             fresh, boundary, start = _fresh(body, seen, start, boundary)
             rows, issues = parser.rows(fresh)
             used, calls = self.client.stats.api_calls - calls, self.client.stats.api_calls
