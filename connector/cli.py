@@ -407,12 +407,11 @@ def setup_zendesk(config: ConfigPath = None, json_out: JsonOut = False) -> None:
     from connector.zendesk_setup import setup_zendesk as run_setup
 
     deps = _user_errors(lambda: bootstrap(load_settings(config)))
-    if deps.zendesk is None:
+    client, zendesk = deps.zendesk, deps.settings.zendesk
+    if client is None or zendesk is None:
         err.print("config: [zendesk] is not configured")
         raise typer.Exit(2)
-    result = _user_errors(
-        lambda: run_setup(deps.zendesk, deps.settings.zendesk.support_managers_group)
-    )
+    result = _user_errors(lambda: run_setup(client, zendesk.support_managers_group))
     if json_out:
         print(json.dumps(asdict(result), indent=2, default=str))
     else:
