@@ -344,23 +344,10 @@ class StoredOutputs(Sequence[DesiredOutput]):
 
     def _outputs(self) -> list[DesiredOutput]:
         if self._loaded is None:
-            d = desired_outputs
-            query = select(*(d.c[n] for n in OUTPUT_COLUMNS)).where(d.c.rule.in_(self._rule_ids))
+            from connector.reconcile.state import load_desired  # the store's one reader of them
+
             with self._engine.connect() as conn:
-                self._loaded = [
-                    DesiredOutput(
-                        key=r.key.removesuffix("#zendesk") if r.object == "zendesk_task" else r.key,
-                        rule=r.rule,
-                        object=r.object,
-                        account_id=r.account_id,
-                        owner_id=r.owner_id,
-                        due_date=r.due_date,
-                        fields=r.fields,
-                        parent_key=r.parent_key,
-                        evidence=r.evidence,
-                    )
-                    for r in conn.execute(query.order_by(d.c.key))
-                ]
+                self._loaded = load_desired(conn, rules=self._rule_ids)
         return self._loaded
 
     @overload

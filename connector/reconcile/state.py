@@ -40,13 +40,19 @@ def _shared(values: Any) -> Any:
     return {sys.intern(k): _share(v) for k, v in values.items()}
 
 
-def load_desired(conn: Connection, objects: Collection[str] | None = None) -> list[DesiredOutput]:
-    """The last evaluation's outputs (Zendesk tasks stored as ``key#zendesk`` get their key);
-    with ``objects``, only those objects' outputs."""
+def load_desired(
+    conn: Connection,
+    objects: Collection[str] | None = None,
+    rules: Collection[str] | None = None,
+) -> list[DesiredOutput]:
+    """The last evaluation's outputs in key order (Zendesk tasks stored as ``key#zendesk`` get
+    their key); with ``objects`` or ``rules``, only those objects' or rules' outputs."""
     out: list[DesiredOutput] = []
     query = select(desired_outputs).order_by(desired_outputs.c.key)
     if objects is not None:
         query = query.where(desired_outputs.c.object.in_(list(objects)))
+    if rules is not None:
+        query = query.where(desired_outputs.c.rule.in_(list(rules)))
     for r in conn.execute(query):
         key = r.key.removesuffix("#zendesk") if r.object == ZENDESK else r.key
         out.append(
