@@ -67,11 +67,11 @@ def poll(
             continue
         by_ext = {r.external_id: r for r in results}
         with UnitOfWork(engine) as uow:
+            landed: list[tuple[Write, str | None, int]] = []
             for row, w in zip(group, writes, strict=True):
                 res = by_ext.get(w.external_id)
                 if res is not None and res.ok:
-                    book.succeeded(uow.conn, w, res.crm_id, now)
-                    book.mark(uow.conn, [row.id], "done", now)
+                    landed.append((w, res.crm_id, row.id))
                     done[w.target] = done.get(w.target, 0) + 1
                 else:
                     code = res.code if res is not None else "NO_RESULT"
@@ -79,6 +79,7 @@ def poll(
                     transient = code in ("UNPROCESSED", "BULK_JOB_FAILED", "NO_RESULT")
                     book.failed(uow.conn, row.run_id, w, code, message, now, transient=transient)
                     book.mark(uow.conn, [row.id], "failed", now, code, message)
+            book.landed(uow.conn, landed, now)
             uow.commit()
     return in_flight, done
 

@@ -472,6 +472,7 @@ def _poll_zendesk(engine: Engine, writer: Any, report: PushReport, now: datetime
         log.warning("Zendesk job poll failed; polled again next cycle: %s", exc)
         return
     with UnitOfWork(engine) as uow:
+        landed: list[tuple[Write, str | None, int]] = []
         for job_id, outcome in results.items():
             if outcome is None:
                 continue
@@ -482,8 +483,7 @@ def _poll_zendesk(engine: Engine, writer: Any, report: PushReport, now: datetime
                     continue
                 w = book.write_from_json(row.write)
                 if res.ok:
-                    book.succeeded(uow.conn, w, str(res.ticket_id), now)
-                    book.mark(uow.conn, [row.id], "done", now)
+                    landed.append((w, str(res.ticket_id), row.id))
                     counts = report.count(ZENDESK)
                     counts.add(w.op)
                     counts.pending = max(0, counts.pending - 1)
@@ -498,4 +498,5 @@ def _poll_zendesk(engine: Engine, writer: Any, report: PushReport, now: datetime
                     )
                     book.mark(uow.conn, [row.id], "failed", now, res.code, res.message)
                     report.count(ZENDESK).failed += 1
+        book.landed(uow.conn, landed, now)
         uow.commit()

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from connector.push import ledger as book
 from connector.reconcile.model import Write
 from connector.store import make_engine, upgrade
-from connector.store.schema import outbox
+from connector.store.schema import ledger, outbox
 
 NOW = datetime(2026, 10, 9, 14, 0, tzinfo=UTC)
 
@@ -67,3 +67,21 @@ def test_the_outbox_gets_every_write_in_plan_order_across_statements(
 def test_the_stored_write_is_what_asdict_made_of_it() -> None:
     w = write(7)
     assert book._jsonable(w) == dataclasses.asdict(w) | {"changed": list(w.changed)}
+
+
+def test_records_a_polled_job_landed_reach_the_ledger_and_their_rows_are_done_across_statements(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(book, "LANDED_CHUNK", 4)  # 10 records: three statements of each kind
+    writes = [write(i) for i in range(10)]
+    with store.begin() as conn:
+        ids = book.write_outbox(conn, None, writes, NOW)
+        book.mark(conn, ids, "sent", NOW, job_id="bulk:750000000000001")
+    landed = [(w, f"a1{i:016d}", row_id) for i, (w, row_id) in enumerate(zip(writes, ids))]
+    with store.begin() as conn:
+        book.landed(conn, landed[:7], NOW)  # three records the job did not write stay sent
+    with store.connect() as conn:
+        status = {r.id: r.status for r in conn.execute(select(outbox))}
+        crm_ids = {r.external_id: r.crm_id for r in conn.execute(select(ledger))}
+    assert [status[i] for i in ids] == ["done"] * 7 + ["sent"] * 3
+    assert crm_ids == {w.external_id: crm_id for w, crm_id, _ in landed[:7]}
