@@ -147,16 +147,7 @@ def push(
             if w.target == ZENDESK:
                 (held if ("cta", w.external_id) in in_bulk else zd_writes).append(w)
         if held:
-            with UnitOfWork(engine) as uow:
-                book.mark(
-                    uow.conn,
-                    [outbox_id[id(w)] for w in held],
-                    "superseded",
-                    now,
-                    "PARENT_IN_BULK_JOB",
-                    "its CTA is in a Bulk job; sent next cycle",
-                )
-                uow.commit()
+            _hold_for_bulk_parent(engine, [outbox_id[id(w)] for w in held], now, "its CTA")
             report.count(ZENDESK).pending += len(held)
         if zendesk is not None and zd_writes and report.status == "completed":
             _push_zendesk(engine, zendesk, zd_writes, outbox_id, report, now, cta_url, unknown)
@@ -230,17 +221,18 @@ def _submit_bulk(
         sent.update((w.target, w.external_id) for w in ready)
         report.count(target).pending += len(ready)
     if waiting:
-        with UnitOfWork(engine) as uow:
-            book.mark(
-                uow.conn,
-                [outbox_id[id(w)] for w in waiting],
-                "superseded",
-                now,
-                "PARENT_IN_BULK_JOB",
-                "its parent is in a Bulk job; sent next cycle",
-            )
-            uow.commit()
+        _hold_for_bulk_parent(engine, [outbox_id[id(w)] for w in waiting], now, "its parent")
     return rest
+
+
+def _hold_for_bulk_parent(engine: Engine, ids: Sequence[int], now: datetime, whose: str) -> None:
+    """Outbox rows whose parent (a Salesforce parent, or a ticket's CTA) is in a Bulk job still
+    running: superseded, not left pending, so the next cycle plans them afresh (a pending
+    create would count as "outcome unknown" and be looked up first)."""
+    with UnitOfWork(engine) as uow:
+        message = f"{whose} is in a Bulk job; sent next cycle"
+        book.mark(uow.conn, ids, "superseded", now, "PARENT_IN_BULK_JOB", message)
+        uow.commit()
 
 
 def _send_batch(
