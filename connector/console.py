@@ -76,9 +76,11 @@ def pull_table(report: PullReport, title: str) -> Table:
 
 def evaluation_table(report: Any) -> Table:
     """Outputs per rule, and the rules disabled with the inputs they miss."""
+    covered = "every customer" if report.accounts is None else f"{report.accounts} accounts"
     table = Table(
         title=f"Evaluated at {report.now.isoformat()} in {report.seconds:.2f} s: "
-        f"{report.total} desired outputs"
+        f"{report.total} desired outputs",
+        caption=f"Covered {covered}: {report.scope}" if report.scope else None,
     )
     table.add_column("rule")
     table.add_column("outputs", justify="right")

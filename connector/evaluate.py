@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any, overload
@@ -32,6 +32,7 @@ from sqlalchemy import (
     delete,
     exists,
     false,
+    func,
     insert,
     literal,
     not_,
@@ -41,7 +42,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from connector import evaluation_scope
 from connector.errors import ConfigError, ConfigErrors
+from connector.evaluation_scope import Scope
 from connector.heap import quiet_heap
 from connector.mappings import MappingSet
 from connector.model import StreamSpec
@@ -68,6 +71,8 @@ class EvaluationReport:
     disabled: dict[str, list[str]] = field(default_factory=dict)  # rule id -> missing inputs
     seconds: float = 0.0
     shared_tables_seconds: float = 0.0  # of ``seconds``: the shared tables (rules.shared)
+    scope: str = ""  # which accounts were evaluated, and why (``evaluation_scope``)
+    accounts: int | None = None  # accounts evaluated when not every customer
 
     @property
     def total(self) -> int:
@@ -179,7 +184,13 @@ def enabled_rules(
 
 @quiet_heap()  # everything alive before the run stays out of the collections its outputs set off
 def evaluate(
-    engine: Engine, ctx: RuleContext, rules: Sequence[Rule], *, write: bool = True
+    engine: Engine,
+    ctx: RuleContext,
+    rules: Sequence[Rule],
+    *,
+    write: bool = True,
+    incremental: bool = False,
+    clock: Callable[[], datetime] | None = None,
 ) -> tuple[EvaluationReport, Sequence[DesiredOutput]]:
     """Run the rules; with ``write``, bring their desired outputs in the store up to date.
 
@@ -188,15 +199,39 @@ def evaluate(
     table keyed like ``desired_outputs`` (two outputs with one key stop the run), and one short
     write transaction then changes ``desired_outputs`` where it differs from the staging table
     (``_replace``); the outputs returned are read back from the store when first used.
+
+    With ``incremental`` (and ``write``) only the accounts whose inputs changed since the last
+    evaluation are evaluated, when that is known to give what a full evaluation would
+    (``connector.evaluation_scope``); the others' stored outputs stay. ``clock`` reads the
+    machine's time, which ``pulled_at`` is stamped with (not ``ctx.now``, the ``--as-of``).
     """
     started = time.perf_counter()
+    wall = (clock or _utc_now)()
     report = EvaluationReport(now=ctx.now)
     enabled, report.disabled = enabled_rules(rules, ctx)
     rule_ids = [r.id for r in enabled]
     produced: list[DesiredOutput] = []
     with engine.connect() as conn:
         try:
-            run_ctx = _update_personas(conn, ctx) if write else ctx
+            scope, last, print_, since = Scope("not stored"), None, "", wall
+            if write:
+                since = evaluation_scope.pulled_since(conn, wall)
+                last = evaluation_scope.previous(conn)
+                print_ = evaluation_scope.fingerprint(ctx, enabled)
+                scope = evaluation_scope.scope_for(
+                    conn, ctx, enabled, last, print_, force_full=not incremental
+                )
+            report.scope, report.accounts = scope.reason, scope.accounts
+            scoped = dataclasses.replace(ctx, scope=scope.table)
+            if scope.accounts == 0:  # nothing changed: the stored outputs stand as they are
+                conn.commit()
+                with _writing(conn):
+                    evaluation_scope.save(conn, ctx, print_, since, scope, last)
+                    evaluation_scope.drop(conn, ctx, scope, enabled)
+                report.outputs = _stored_counts(conn, rule_ids)
+                report.seconds = round(time.perf_counter() - started, 3)
+                return report, StoredOutputs(engine, rule_ids)
+            run_ctx = _update_personas(conn, scoped) if write else scoped
             # The per-account subqueries several rules read, computed once for all of them as
             # temporary tables on this connection (see ``connector.rules.shared``).
             shared_started = time.perf_counter()
@@ -220,9 +255,13 @@ def evaluate(
             else:
                 conn.commit()  # the rules' read ends; the temporary tables stay on ``conn``
                 with _writing(conn):
-                    _replace(conn, staging.table, rule_ids, ctx.now)
+                    _replace(conn, staging.table, rule_ids, ctx.now, scope.table)
+                    evaluation_scope.save(conn, ctx, print_, since, scope, last)
                     drop_shared(conn, run_ctx, ctx)  # the staged personas too
                     staging.table.drop(conn)
+                    evaluation_scope.drop(conn, ctx, scope, enabled)
+                if not scope.full:  # the outputs of every account, not only those evaluated
+                    report.outputs = _stored_counts(conn, rule_ids)
         except BaseException:
             # Temporary tables committed with the personas or the read would outlive the run
             # on a pooled connection: close this one instead of handing it back.
@@ -232,6 +271,22 @@ def evaluate(
     if write:
         return report, StoredOutputs(engine, rule_ids)
     return report, produced
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stored_counts(conn: Connection, rule_ids: Sequence[str]) -> dict[str, int]:
+    """Stored desired outputs per rule (every rule in ``rule_ids``, 0 when it has none)."""
+    d = desired_outputs
+    counts: dict[str, int] = dict(
+        conn.execute(
+            select(d.c.rule, func.count()).where(d.c.rule.in_(rule_ids)).group_by(d.c.rule)
+        ).all()
+    )
+    conn.commit()
+    return {rule: int(counts.get(rule, 0)) for rule in rule_ids}
 
 
 def _check_unique(outputs: Sequence[DesiredOutput]) -> None:
@@ -304,15 +359,25 @@ class _Staging:
             ) from exc
 
 
-def _replace(conn: Connection, staged: Table, rule_ids: Sequence[str], now: datetime) -> None:
+def _replace(
+    conn: Connection,
+    staged: Table,
+    rule_ids: Sequence[str],
+    now: datetime,
+    scope: Table | None = None,
+) -> None:
     """``desired_outputs`` of ``rule_ids`` made equal to ``staged``, writing only what differs:
     rows whose key is no longer produced are deleted, rows whose output changed are updated,
     new keys inserted. An unchanged row is not written: it keeps its ``evaluated_at``, the
-    evaluation that produced it as it is (the first one, when it never changed)."""
+    evaluation that produced it as it is (the first one, when it never changed). With a
+    ``scope`` (the accounts evaluated), only those accounts' rows can be no longer produced."""
     d, s = desired_outputs, staged
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"ANALYZE {STAGED}")  # no autovacuum statistics on temporary tables
-    conn.execute(delete(d).where(d.c.rule.in_(rule_ids), ~exists().where(s.c.key == d.c.key)))
+    gone = [d.c.rule.in_(rule_ids), ~exists().where(s.c.key == d.c.key)]
+    if scope is not None:
+        gone.append(d.c.account_id.in_(select(scope.c.account_id)))
+    conn.execute(delete(d).where(*gone))
     changed = or_(*(d.c[n].is_distinct_from(s.c[n]) for n in OUTPUT_COLUMNS if n != "key"))
     conn.execute(
         update(d)
@@ -488,7 +553,13 @@ def _update_personas(conn: Connection, ctx: RuleContext) -> RuleContext:
                 _insert_rows(conn, fresh, rows)
                 rows = []
         _insert_rows(conn, fresh, rows)
-        # Contacts gone since last cycle (deleted, or no longer a customer's) stay, inactive.
+        # Contacts gone since last cycle (deleted, or no longer a customer's) stay, inactive;
+        # in an incremental evaluation, the rows of the accounts it covers are all it replaces.
+        covered = (
+            [state.c.account_id.in_(select(ctx.scope.c.account_id))]
+            if ctx.scope is not None
+            else []
+        )
         gone = select(
             state.c.contact_id,
             state.c.account_id,
@@ -501,9 +572,14 @@ def _update_personas(conn: Connection, ctx: RuleContext) -> RuleContext:
         ).where(
             ~exists().where(staged.c.contact_id == state.c.contact_id),
             or_(is_true(state.c.active), state.c.evaluated_at.is_not(None)),
+            *covered,
         )
         conn.execute(fresh.insert().from_select([c.name for c in state.c], gone))
-        conn.execute(delete(state))
+        if ctx.scope is None:
+            conn.execute(delete(state))
+        else:
+            replaced = exists().where(fresh.c.contact_id == state.c.contact_id)
+            conn.execute(delete(state).where(replaced))
         conn.execute(state.insert().from_select([c.name for c in state.c], select(fresh)))
         fresh.drop(conn)
     return dataclasses.replace(ctx, shared={**ctx.shared, "personas": staged})

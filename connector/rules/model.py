@@ -65,6 +65,12 @@ class Tables:
         except KeyError:
             raise AttributeError(f"stream {stream!r} is not mapped") from None
 
+    def __getitem__(self, stream: str) -> Table:
+        return self.__getattr__(stream)
+
+    def items(self) -> list[tuple[str, Table]]:
+        return list(self._by_stream.items())
+
     def has(self, stream: str, columns: Sequence[str] = ()) -> bool:
         table = self._by_stream.get(stream)
         return table is not None and all(c in table.c for c in columns)
@@ -107,6 +113,10 @@ class RuleContext:
     # on its connection, see ``connector.rules.shared``); empty for ``explain`` and tests, where
     # the builders in ``scope`` return their inline subqueries instead.
     shared: Mapping[str, Table] = field(default_factory=dict, compare=False)
+    # The accounts this evaluation covers (a table of ``account_id`` on its connection, see
+    # ``connector.evaluation_scope``); None: every customer. ``customers`` reads only these,
+    # and every rule reaches its accounts through ``customers``.
+    scope: Table | None = field(default=None, compare=False)
 
 
 class Rule(Protocol):

@@ -8,6 +8,7 @@ portable and RULES.md's readings ("older than" strict, "in the last" inclusive) 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -75,8 +76,21 @@ def dated_within(ctx: RuleContext, day: ColumnElement[Any], days: int) -> Column
 
 
 def instant_before(ctx: RuleContext, **delta: float) -> datetime:
-    """``now - delta``: "older than X" is ``timestamp < instant_before(X)`` (strict)."""
-    return ctx.now - timedelta(**delta)
+    """``now - delta``: "older than X" is ``timestamp < instant_before(X)`` (strict).
+
+    For ticket ages only: ``evaluation_scope.clock_windows`` must list every age asked for
+    here (a test records them through ``AGES_ASKED``), or an incremental evaluation would miss
+    a ticket crossing it.
+    """
+    age = timedelta(**delta)
+    asked = AGES_ASKED.get()
+    if asked is not None:
+        asked.add(age)
+    return ctx.now - age
+
+
+# Set by a test to collect the ages ``instant_before`` is asked for.
+AGES_ASKED: ContextVar[set[timedelta] | None] = ContextVar("ages_asked", default=None)
 
 
 def week_monday(day: date, weeks_back: int = 0) -> date:
@@ -159,6 +173,8 @@ def customers_query(ctx: RuleContext) -> Subquery:
         )
         .where(not_(a.c.deleted), a.c[filter_column].in_(values))
     )
+    if ctx.scope is not None:  # an incremental evaluation: only the accounts it covers
+        query = query.where(a.c.id.in_(select(ctx.scope.c.account_id)))
     return query.subquery("customers")
 
 

@@ -287,3 +287,17 @@ job_locks = Table(
     Column("acquired_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
 )
+
+# What the last evaluation covered, so the next one can evaluate only the accounts whose inputs
+# changed since (``connector.evaluation_scope``). One row per rule set (``name``).
+evaluation_state = Table(
+    "evaluation_state",
+    metadata,
+    Column("name", text_c(), primary_key=True),
+    Column("now", UtcDateTime(), nullable=False),  # the evaluation instant (--as-of or clock)
+    Column("today", Date, nullable=False),  # its calendar date in rules.timezone
+    Column("fingerprint", text_c(), nullable=False),  # rules, parameters, templates, mappings
+    Column("pulled_since", UtcDateTime(), nullable=False),  # rows pulled after it are new
+    Column("full_at", UtcDateTime(), nullable=False),  # ``now`` of the last full evaluation
+    Column("accounts", Integer),  # accounts the last evaluation covered; null: every customer
+)

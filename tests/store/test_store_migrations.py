@@ -10,6 +10,7 @@ from connector.store import current_revision, head_revision, upgrade
 from connector.store.schema import metadata
 
 FIXED_TABLES = {
+    "evaluation_state",
     "sync_state",
     "runs",
     "run_streams",
@@ -29,7 +30,7 @@ def test_migrations_apply_and_are_idempotent(engine):
     upgrade(engine)
 
     assert current_revision(engine) == head_revision()
-    assert head_revision() >= "0004"
+    assert head_revision() >= "0005"
     assert set(inspect(engine).get_table_names()) >= FIXED_TABLES
 
 
