@@ -376,7 +376,11 @@ def _replace(
         conn.exec_driver_sql(f"ANALYZE {STAGED}")  # no autovacuum statistics on temporary tables
     gone = [d.c.rule.in_(rule_ids), ~exists().where(s.c.key == d.c.key)]
     if scope is not None:
-        gone.append(d.c.account_id.in_(select(scope.c.account_id)))
+        # Keys found through the account index: written as ``account_id IN (scope)`` SQLite
+        # walks the rule index over every row instead (0.2 s at L for a few hundred accounts).
+        covered = desired_outputs.alias("covered")
+        in_scope = select(covered.c.key).where(covered.c.account_id.in_(select(scope.c.account_id)))
+        gone.insert(0, d.c.key.in_(in_scope))
     conn.execute(delete(d).where(*gone))
     changed = or_(*(d.c[n].is_distinct_from(s.c[n]) for n in OUTPUT_COLUMNS if n != "key"))
     conn.execute(
@@ -578,8 +582,7 @@ def _update_personas(conn: Connection, ctx: RuleContext) -> RuleContext:
         if ctx.scope is None:
             conn.execute(delete(state))
         else:
-            replaced = exists().where(fresh.c.contact_id == state.c.contact_id)
-            conn.execute(delete(state).where(replaced))
+            conn.execute(delete(state).where(state.c.contact_id.in_(select(fresh.c.contact_id))))
         conn.execute(state.insert().from_select([c.name for c in state.c], select(fresh)))
         fresh.drop(conn)
     return dataclasses.replace(ctx, shared={**ctx.shared, "personas": staged})

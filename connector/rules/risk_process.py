@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, not_, or_, select, union_all
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import NamedFromClause, Subquery
 
 from connector.rules import outputs as out
 from connector.rules.model import DesiredOutput, RuleContext
@@ -28,27 +28,40 @@ OPEN_CTA = ("New", "In Progress")
 ESCALATED = "Escalated to CCO"
 
 
-def last_update(ctx: RuleContext) -> Subquery:
-    """Per CTA, the latest date of a person's timeline entry or activity linked to it.
+def last_update(ctx: RuleContext, c: NamedFromClause) -> Subquery:
+    """Per CTA of a customer ``c``, the latest date of a person's timeline entry or activity
+    linked to it.
 
     Activity as RULES.md defines it (completed tasks dated on or before today, meetings that have
-    started), never the connector's own records (they carry a sync key).
+    started), never the connector's own records (they carry a sync key). Only the rows linked
+    to the customers' CTAs are grouped (an ``IN`` over them), not every task of the org.
     """
     t = ctx.tables
     te, tk, ev = t.cs_timeline_entry, t.task, t.event
+    theirs = t.cs_cta.alias("customer_cta")
+    ctas = select(theirs.c.id).where(theirs.c.account_id.in_(select(c.c.account_id)))
     task_day = func.coalesce(tk.c.activity_date, to_local_date(ctx, tk.c.created_at))
     entries = select(te.c.cta_id.label("cta_id"), te.c.entry_date.label("day")).where(
         not_(te.c.deleted),
+        te.c.cta_id.in_(ctas),  # first: SQLite checks the terms in order, and it rules out most
         te.c.sync_key.is_(None),
-        te.c.cta_id.is_not(None),
         te.c.entry_date <= ctx.today,
     )
     tasks = select(tk.c.what_id.label("cta_id"), task_day.label("day")).where(
-        not_(tk.c.deleted), tk.c.sync_key.is_(None), is_true(tk.c.is_closed), task_day <= ctx.today
+        tk.c.what_id.in_(ctas),
+        not_(tk.c.deleted),
+        tk.c.sync_key.is_(None),
+        is_true(tk.c.is_closed),
+        task_day <= ctx.today,
     )
     events = select(
         ev.c.what_id.label("cta_id"), to_local_date(ctx, ev.c.start_at).label("day")
-    ).where(not_(ev.c.deleted), ev.c.sync_key.is_(None), ev.c.start_at <= ctx.now)
+    ).where(
+        ev.c.what_id.in_(ctas),
+        not_(ev.c.deleted),
+        ev.c.sync_key.is_(None),
+        ev.c.start_at <= ctx.now,
+    )
     linked = union_all(entries, tasks, events).subquery("cta_updates")
     return (
         select(linked.c.cta_id, func.max(linked.c.day).label("last_day"))
@@ -72,7 +85,7 @@ class RiskWeeklyUpdate:
     def select(self, ctx: RuleContext, account_id: str | None = None) -> Select[Any]:
         c = customers(ctx)
         x = ctx.tables.cs_cta
-        last = last_update(ctx)
+        last = last_update(ctx, c)
         snoozed = and_(x.c.snooze_until.is_not(None), x.c.snooze_until > ctx.today)
         quiet = or_(
             last.c.last_day.is_(None),
