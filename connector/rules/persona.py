@@ -113,11 +113,13 @@ def contact_active(contact: Any) -> ColumnElement[bool]:
     return and_(not_(contact.c.deleted))
 
 
-def _roles(ctx: RuleContext) -> Any:
-    """Every (contact, role) of the mapped role sources: any opportunity or account, any age."""
+def _roles(ctx: RuleContext, contacts: Any) -> Any:
+    """Every (contact, role) of the mapped role sources: any opportunity or account, any age,
+    of the ``contacts`` (a select of contact ids: the customers'; their roles are looked up
+    through the ``contact_id`` index when they are the few of an incremental evaluation)."""
     parts = [
         select(t.c.contact_id.label("contact_id"), t.c.role.label("role")).where(
-            not_(t.c.deleted), t.c.role.is_not(None)
+            t.c.contact_id.in_(contacts), not_(t.c.deleted), t.c.role.is_not(None)
         )
         for name in ("opportunity_contact_role", "account_contact_role")
         if ctx.tables.has(name, ("contact_id", "role"))
@@ -133,7 +135,8 @@ def contacts_with_roles(ctx: RuleContext, config: PersonaConfig) -> Select[Any]:
     matching role rule ``i`` (null when none does)."""
     con = ctx.tables.contact
     c = customers(ctx)
-    roles = _roles(ctx)
+    theirs = con.alias("customer_contact")
+    roles = _roles(ctx, select(theirs.c.id).where(theirs.c.account_id.in_(select(c.c.account_id))))
     role_columns = []
     for i, rule in enumerate(config.rule):
         if not rule.roles:

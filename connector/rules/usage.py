@@ -77,8 +77,8 @@ class UsageDrop:
 
     def select(self, ctx: RuleContext, account_id: str | None = None) -> Select[Any]:
         mondays = [last_complete_week(ctx, i) for i in range(ctx.params.usage.weeks_before + 1)]
-        w = usage_by_week(ctx, mondays)
         c, a = customers(ctx), ctx.tables.account
+        w = usage_by_week(ctx, mondays, accounts=c)
         figures, fires = _drop_figures(ctx, w)
         query = (
             select(

@@ -37,13 +37,18 @@ def week_label(monday: date) -> str:
 
 # -- weekly figures ---------------------------------------------------------------------------
 def usage_by_week(
-    ctx: RuleContext, mondays: Sequence[date], name: str = "usage_by_week"
+    ctx: RuleContext,
+    mondays: Sequence[date],
+    name: str = "usage_by_week",
+    accounts: NamedFromClause | None = None,
 ) -> Subquery:
     """Per account and requested ISO week: ``account_id``, ``week_no`` (index into ``mondays``),
     ``active_users``, each tracked feature's metric, ``green`` and ``tracked`` (N).
 
     A row counts for the ISO week its ``week_start`` falls in; two rows for one account and week
-    are merged by taking each figure's maximum. Only weeks with a row appear.
+    are merged by taking each figure's maximum. Only weeks with a row appear. With ``accounts``
+    (the customers a rule reads), only their rows: through the ``account_id`` index when they
+    are the few of an incremental evaluation.
     """
     u = ctx.tables.usage_week
     features = ctx.params.features
@@ -58,6 +63,7 @@ def usage_by_week(
     rows = (
         select(u.c.account_id, bucket.label("week_no"), u.c.active_users, *metrics)
         .where(
+            *([u.c.account_id.in_(select(accounts.c.account_id))] if accounts is not None else []),
             not_(u.c.deleted),
             u.c.week_start >= min(mondays),
             u.c.week_start < max(mondays) + timedelta(days=7),
@@ -110,7 +116,7 @@ def features_green_query(
 ) -> Subquery:
     """``features_green`` as an inline subquery."""
     c = customers(ctx)
-    w = usage_by_week(ctx, [week_monday], f"{name}_week")
+    w = usage_by_week(ctx, [week_monday], f"{name}_week", accounts=c)
     return (
         select(
             c.c.account_id,
