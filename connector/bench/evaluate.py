@@ -23,7 +23,8 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,12 @@ def write_config(sandbox: SandboxProcess, store: Path, path: Path) -> dict[str, 
     return {**os.environ, TOKEN_ENV: creds.zd_api_token}
 
 
+INCREMENTAL_PHASES = (
+    ("idle", 15, ("--incremental",)),
+    ("changed", 30, ("--incremental", "--touch")),
+)
+
+
 def _meta_path(store: Path) -> Path:
     return store.with_name(store.name + ".bench.json")
 
@@ -86,6 +93,10 @@ def prepare_store(store: Path) -> tuple[dict[str, int], list[str]]:
     with sqlite3.connect(store) as db:
         db.execute("DELETE FROM desired_outputs")
         db.execute("DELETE FROM persona_state")
+        if db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evaluation_state'"
+        ).fetchone():
+            db.execute("DELETE FROM evaluation_state")
         tables = [
             r[0]
             for r in db.execute(
@@ -121,9 +132,10 @@ def _evaluate_child(
     workdir: Path,
     name: str,
     profile: Path | None = None,
+    flags: Sequence[str] = (),
 ) -> tuple[ChildRun, dict[str, Any]]:
     out = workdir / f"{name}.json"
-    args = [str(config), as_of, str(out), *([str(profile)] if profile else [])]
+    args = [str(config), as_of, str(out), *([str(profile)] if profile else []), *flags]
     load = os.getloadavg()[0]
     run = run_measured("connector.bench.evaluate_child", args, workdir, env=env, name=name)
     measured: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
@@ -176,6 +188,12 @@ def measure(
         for name in ("first", "again"):
             _say(f"evaluate ({name})")
             _, phases[name] = _evaluate_child(config, env, meta["anchor"], workdir, name)
+        # The next cycles, as the scheduler runs them: 15 minutes on with nothing pulled, then
+        # 15 more with a cycle's worth of rows pulled again (``evaluate_child.TOUCHED``).
+        for name, minutes, flags in INCREMENTAL_PHASES:
+            _say(f"evaluate ({name})")
+            later = (anchor + timedelta(minutes=minutes)).isoformat()
+            _, phases[name] = _evaluate_child(config, env, later, workdir, name, flags=flags)
         if profile is not None:
             _say("evaluate under pyinstrument (not timed)")
             prepare_store(store)
