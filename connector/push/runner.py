@@ -19,7 +19,7 @@ from connector.errors import ApiError, FatalApiError, QuotaExhausted, TransientA
 from connector.push import inflight
 from connector.push import ledger as book
 from connector.push import salesforce as sfw
-from connector.reconcile.model import Plan, Write
+from connector.reconcile.model import Observation, Plan, Write
 from connector.reconcile.plan import ZENDESK
 from connector.store.schema import ledger, outbox
 from connector.store.uow import UnitOfWork
@@ -94,74 +94,158 @@ def push(
     bulk_threshold: int = 10_000,
 ) -> PushReport:
     """Write ``plan`` (or its ``only`` targets) and record every result."""
-    report = PushReport()
+    session = PushSession(
+        engine,
+        salesforce=salesforce,
+        targets=targets,
+        now=now,
+        run_id=run_id,
+        zendesk=zendesk,
+        cta_url=cta_url,
+        should_stop=should_stop,
+        progress=progress,
+        bulk=bulk,
+        bulk_threshold=bulk_threshold,
+    )
+    session.begin()
     writes = [w for w in plan.writes if only is None or w.target in only]
-    if bulk is not None:
-        in_flight, finished = inflight.poll(engine, bulk, targets, now)
-        for target, n in finished.items():
-            report.count(target).created += n
-        writes = _not_in_flight(writes, in_flight, targets, report)
-    with UnitOfWork(engine) as uow:
-        unknown = _unknown_creates(uow.conn, now)
-        book.supersede_stale(uow.conn, keep_targets=[ZENDESK])
-        book.observe(uow.conn, plan.observations if only is None else [])
-        ids = book.write_outbox(uow.conn, run_id, writes, now)
-        uow.commit()
-    outbox_id = {id(w): i for w, i in zip(writes, ids, strict=True)}
-    if zendesk is not None:
-        _poll_zendesk(engine, zendesk, report, now)
-    sf_writes = [w for w in writes if w.target != ZENDESK]
-    failed = _Failed()
-    try:
-        in_bulk: set[tuple[str, str]] = set()
-        if bulk is not None:
-            sf_writes = _submit_bulk(
+    session.send(writes, plan.observations if only is None else [])
+    return session.report
+
+
+class PushSession:
+    """One push, fed a plan a part at a time (``send``: one object's writes, in write order).
+
+    A cycle plans and pushes one object at a time so that only that object's writes are in
+    memory; what a later part needs of an earlier one stays here: records that failed (their
+    children wait), records sent in a Bulk job (their children and tickets wait), and the
+    Zendesk creates of unknown outcome. ``begin`` polls open jobs and settles what an earlier
+    run left in the outbox, once, before the first part.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        salesforce: sfw.CollectionsApi,
+        targets: Mapping[str, Target],
+        now: datetime,
+        run_id: int | None = None,
+        zendesk: Any | None = None,
+        cta_url: Callable[[str], str] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+        progress: Progress | None = None,
+        bulk: Any | None = None,
+        bulk_threshold: int = 10_000,
+    ) -> None:
+        self.engine, self.salesforce, self.targets, self.now = engine, salesforce, targets, now
+        self.run_id, self.zendesk, self.cta_url = run_id, zendesk, cta_url
+        self.should_stop, self.progress = should_stop, progress
+        self.bulk, self.bulk_threshold = bulk, bulk_threshold
+        self.report = PushReport()
+        self.in_flight: inflight.InFlight = set()  # in Bulk jobs of earlier cycles, running
+        self.in_bulk: set[tuple[str, str]] = set()  # sent in this push's Bulk jobs
+        self.failed = _Failed()
+        self.unknown: set[str] = set()
+
+    def begin(self) -> None:
+        """Poll the open Bulk jobs, supersede what an earlier run left pending, take Zendesk
+        creates of unknown outcome aside (looked up before creating), poll Zendesk jobs."""
+        if self.bulk is not None:
+            running, finished = inflight.poll(self.engine, self.bulk, self.targets, self.now)
+            self.in_flight = running
+            for target, n in finished.items():
+                self.report.count(target).created += n
+        with UnitOfWork(self.engine) as uow:
+            self.unknown = _unknown_creates(uow.conn, self.now)
+            book.supersede_stale(uow.conn, keep_targets=[ZENDESK])
+            uow.commit()
+        if self.zendesk is not None:
+            _poll_zendesk(self.engine, self.zendesk, self.report, self.now)
+
+    @property
+    def going(self) -> bool:
+        """False once the push stopped or failed: the rest waits for the next cycle."""
+        return self.report.status == "completed"
+
+    def send(self, writes: Sequence[Write], observations: Sequence[Observation] = ()) -> None:
+        """One part of the plan: into the outbox, then Salesforce, then Zendesk."""
+        if self.bulk is not None:
+            writes = _not_in_flight(list(writes), self.in_flight, self.targets, self.report)
+        with UnitOfWork(self.engine) as uow:
+            book.observe(uow.conn, observations)
+            ids = book.write_outbox(uow.conn, self.run_id, writes, self.now)
+            uow.commit()
+        outbox_id = {id(w): i for w, i in zip(writes, ids, strict=True)}
+        if not self.going:
+            return
+        try:
+            self._salesforce([w for w in writes if w.target != ZENDESK], outbox_id)
+            self._zendesk([w for w in writes if w.target == ZENDESK], outbox_id)
+        except QuotaExhausted as exc:
+            self.report.status, self.report.error = "stopped", str(exc)
+            log.warning("push stopped, state kept: %s", exc)
+        except TransientApiError as exc:  # a Zendesk call (writer set-up, lookup) out of retries
+            self.report.status, self.report.error = "stopped", str(exc)
+            log.warning("push stopped, the rest next cycle: %s", exc)
+        except FatalApiError as exc:
+            self.report.status, self.report.error = "failed", str(exc)
+            log.error("push failed: %s", exc)
+
+    def _salesforce(self, writes: list[Write], outbox_id: Mapping[int, int]) -> None:
+        engine, report, now = self.engine, self.report, self.now
+        if self.bulk is not None and writes:
+            writes = _submit_bulk(
                 engine,
-                bulk,
-                sf_writes,
-                targets,
-                bulk_threshold,
+                self.bulk,
+                writes,
+                self.targets,
+                self.bulk_threshold,
                 outbox_id,
                 report,
                 now,
-                failed,
-                in_bulk,
+                self.failed,
+                self.in_bulk,
             )
-        for t, how, batch in sfw.batches(sf_writes, targets):
-            if should_stop():
+        for t, how, batch in sfw.batches(writes, self.targets):
+            if self.should_stop():
                 report.status = "stopped"
                 break
-            batch = _drop_orphans(engine, batch, t, failed, outbox_id, report, now)
+            batch = _drop_orphans(engine, batch, t, self.failed, outbox_id, report, now)
             if not batch:
                 continue
-            outcomes = _send_batch(salesforce, t, how, batch, targets, now, report)
-            _record(engine, run_id, outcomes, outbox_id, report, now, failed, targets)
-            if progress is not None:
-                progress(t.output, len(batch))
+            outcomes = _send_batch(self.salesforce, t, how, batch, self.targets, now, report)
+            _record(
+                engine, self.run_id, outcomes, outbox_id, report, now, self.failed, self.targets
+            )
+            if self.progress is not None:
+                self.progress(t.output, len(batch))
+
+    def _zendesk(self, writes: list[Write], outbox_id: Mapping[int, int]) -> None:
         # A ticket links to its CTA by Id: one whose CTA is in a Bulk job waits for it, marked
         # so: a create left pending would count as "outcome unknown" next cycle and be looked
         # up by external_id first (one call each).
         zd_writes: list[Write] = []
         held: list[Write] = []
         for w in writes:
-            if w.target == ZENDESK:
-                (held if ("cta", w.external_id) in in_bulk else zd_writes).append(w)
+            (held if ("cta", w.external_id) in self.in_bulk else zd_writes).append(w)
         if held:
-            _hold_for_bulk_parent(engine, [outbox_id[id(w)] for w in held], now, "its CTA")
-            report.count(ZENDESK).pending += len(held)
-        if zendesk is not None and zd_writes and report.status == "completed":
-            _push_zendesk(engine, zendesk, zd_writes, outbox_id, report, now, cta_url, unknown)
-            _poll_zendesk(engine, zendesk, report, now)
-    except QuotaExhausted as exc:
-        report.status, report.error = "stopped", str(exc)
-        log.warning("push stopped, state kept: %s", exc)
-    except TransientApiError as exc:  # a Zendesk call (writer set-up, lookup) out of retries
-        report.status, report.error = "stopped", str(exc)
-        log.warning("push stopped, the rest next cycle: %s", exc)
-    except FatalApiError as exc:
-        report.status, report.error = "failed", str(exc)
-        log.error("push failed: %s", exc)
-    return report
+            ids = [outbox_id[id(w)] for w in held]
+            _hold_for_bulk_parent(self.engine, ids, self.now, "its CTA")
+            self.report.count(ZENDESK).pending += len(held)
+        if self.zendesk is None or not zd_writes or not self.going:
+            return
+        _push_zendesk(
+            self.engine,
+            self.zendesk,
+            zd_writes,
+            outbox_id,
+            self.report,
+            self.now,
+            self.cta_url,
+            self.unknown,
+        )
+        _poll_zendesk(self.engine, self.zendesk, self.report, self.now)
 
 
 def _not_in_flight(

@@ -5,16 +5,19 @@ All plain data, so ``plan`` is a pure function that tests can call with literals
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import IO, Any, Literal, NamedTuple
 
 Op = Literal["create", "update", "close", "delete"]
 ClosedBy = Literal["person", "deleted", "connector"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LedgerEntry:
     """One record the connector wrote (or adopted from the CRM by its External Id)."""
 
@@ -38,7 +41,7 @@ class LedgerEntry:
     retry_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CrmRecord:
     """What the pulled mirror says about one record the connector writes."""
 
@@ -51,7 +54,7 @@ class CrmRecord:
     sync_hash: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Write:
     """One record write. ``values`` are desired-field names; push maps them to CRM fields."""
 
@@ -75,7 +78,7 @@ class Write:
     wait_hash: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Skip:
     """A desired output (or a ledger record) left alone, and why, for the plan's readers."""
 
@@ -84,7 +87,7 @@ class Skip:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Observation:
     """A change of the ledger that needs no CRM write: a record seen closed or deleted."""
 
@@ -116,9 +119,94 @@ class Plan:
     def is_empty(self) -> bool:
         return not self.writes
 
+    def extend(self, part: Plan) -> None:
+        """``part`` (one object's plan) after what this plan holds: parents come first."""
+        self.writes.extend(part.writes)
+        self.skips.extend(part.skips)
+        self.observations.extend(part.observations)
+        self.waiting_on_jobs += part.waiting_on_jobs
+
 
 def _zero() -> dict[str, int]:
     return {"create": 0, "update": 0, "close": 0, "delete": 0, "skip": 0}
+
+
+class Planned(NamedTuple):
+    """What a cycle's report keeps of a write once it is pushed: what its readers show."""
+
+    op: str
+    target: str
+    external_id: str
+    changed: tuple[str, ...]
+    reason: str
+
+
+class PlanRecord:
+    """A cycle's plan as its report keeps it, one object's plan at a time (``add``): the counts
+    in memory, the writes and skips spooled to a temporary file and read back on demand.
+
+    A cycle plans and pushes one object at a time so that only that object's writes are in
+    memory; the report's readers (the summary, ``sync --json``, tests) still see the whole plan.
+    Holding every write's listing instead took ~90 MB at scale M.
+    """
+
+    def __init__(self) -> None:
+        self._counts: dict[str, dict[str, int]] = {}
+        # Open as long as the record: closed when the record is collected.
+        self._spool: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self._writes = 0
+        self.waiting_on_jobs = 0
+
+    def add(self, part: Plan) -> None:
+        """One object's plan: counted, and its writes and skips listed."""
+        for target, row in part.counts().items():
+            mine = self._counts.setdefault(target, _zero())
+            for op, n in row.items():
+                mine[op] += n
+        self.waiting_on_jobs += part.waiting_on_jobs
+        self._writes += len(part.writes)
+        self._spool.seek(0, os.SEEK_END)
+        for w in part.writes:
+            self._line("w", w.op, w.target, w.external_id, list(w.changed), w.reason)
+        for s in part.skips:
+            self._line("s", s.target, s.key, s.reason)
+
+    def _line(self, *row: Any) -> None:
+        self._spool.write(json.dumps(row, separators=(",", ":"), default=str))
+        self._spool.write("\n")
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per target: creates, updates, closes, deletes, skips (as ``Plan.counts``)."""
+        return {target: dict(row) for target, row in self._counts.items()}
+
+    def is_empty(self) -> bool:
+        return not self._writes
+
+    def iter_writes(self) -> Iterator[Planned]:
+        """The planned writes in plan order, read back from the spool."""
+        for row in self._rows("w"):
+            op, target, external_id, changed, reason = row
+            yield Planned(op, target, external_id, tuple(changed), reason)
+
+    def iter_skips(self) -> Iterator[Skip]:
+        for target, key, reason in self._rows("s"):
+            yield Skip(target, key, reason)
+
+    @property
+    def writes(self) -> list[Planned]:
+        return list(self.iter_writes())
+
+    @property
+    def skips(self) -> list[Skip]:
+        return list(self.iter_skips())
+
+    def _rows(self, kind: str) -> Iterator[list[Any]]:
+        self._spool.flush()
+        self._spool.seek(0)
+        for line in self._spool:
+            row = json.loads(line)
+            if row[0] == kind:
+                yield row[1:]
 
 
 @dataclass(frozen=True)

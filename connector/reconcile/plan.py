@@ -41,7 +41,8 @@ from connector.targets import WRITE_ORDER, Target
 
 ZENDESK = "zendesk_task"
 ZENDESK_FIELDS = ("subject", "description", "risk_type", "account_id")
-CrmState = Mapping[tuple[str, str], CrmRecord]  # (target, External Id or, by-Id targets, Id)
+Key = tuple[str, str]  # (target, External Id or, by-Id targets, Id)
+CrmState = Mapping[Key, CrmRecord]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -77,35 +78,98 @@ def plan(
     policy: Policy,
     targets: Mapping[str, Target],
 ) -> Plan:
-    """Creates, updates, closes and skips that bring the CRM to the desired outputs."""
-    return _Planner(ledger, crm, policy, targets).run(desired)
+    """Creates, updates, closes and skips that bring the CRM to the desired outputs: each
+    object's plan (``Planner.stage``) in write order, parents before children."""
+    entries = list(ledger)
+    by_target: dict[str, tuple[list[DesiredOutput], list[LedgerEntry], dict[Key, CrmRecord]]]
+    by_target = defaultdict(lambda: ([], [], {}))
+    for d in desired:
+        by_target[d.object][0].append(d)
+    for e in entries:
+        by_target[e.target][1].append(e)
+    for k, rec in crm.items():
+        by_target[k[0]][2][k] = rec
+    planner = Planner(policy, targets)
+    planner.tickets = ticket_ids(entries)
+    out = Plan()
+    for target in stage_order(by_target):
+        mine, book, records = by_target.get(target, ([], [], {}))
+        out.extend(planner.stage(target, mine, book, records))
+    return out
 
 
-class _Planner:
-    def __init__(
+def stage_order(seen: Iterable[str] = ()) -> list[str]:
+    """The objects in the order they are planned and written: ``WRITE_ORDER`` (parents before
+    children), then the Zendesk tickets (they link to their CTAs), then any other object the
+    ledger names (only observed)."""
+    first = (*WRITE_ORDER, ZENDESK)
+    return [*first, *sorted(set(seen) - set(first))]
+
+
+def ticket_ids(ledger: Iterable[LedgerEntry]) -> dict[str, str]:
+    """CTA External Id -> the Zendesk ticket id the ledger holds for it (CTAs carry it)."""
+    return {e.external_id: e.crm_id for e in ledger if e.target == ZENDESK and e.crm_id}
+
+
+class Planner:
+    """Plans one object at a time (``stage``), in ``stage_order``, so that only that object's
+    outputs, ledger rows and CRM records need be in memory; what a later object reads of an
+    earlier one is kept here: the External Ids parents were resolved to and which parents have
+    a child that waits. CTAs also read their tickets' ids (``tickets``, set before the CTAs)."""
+
+    def __init__(self, policy: Policy, targets: Mapping[str, Target]) -> None:
+        self.policy, self.targets = policy, targets
+        # Outputs whose resolved External Id a later object reads: parents, and the CTAs
+        # (their tickets). Other objects' keys are not kept (a task per CTA step at scale L).
+        self.parents = {t.parent.output for t in targets.values() if t.parent is not None}
+        self.parents.add("cta")
+        # (target, desired key) -> the External Id it lives under now; None: not writable now
+        self.resolved: dict[Key, str | None] = {}
+        # (parent output, desired parent key) with a child that waits: ``after_siblings`` holds
+        self.waiting_children: set[Key] = set()
+        self.tickets: Mapping[str, str] = {}  # CTA External Id -> Zendesk ticket id
+        self._stage_state({}, {}, policy.in_flight)
+
+    def _stage_state(
+        self, crm: CrmState, entries: dict[Key, LedgerEntry], in_flight: frozenset[Key]
+    ) -> None:
+        self.crm, self.entries, self.in_flight = crm, entries, in_flight
+        self.out = Plan()
+        self.by_identity: dict[Key, list[LedgerEntry]] = defaultdict(list)
+
+    def stage(
         self,
+        target: str,
+        desired: Sequence[DesiredOutput],
         ledger: Iterable[LedgerEntry],
         crm: CrmState,
-        policy: Policy,
-        targets: Mapping[str, Target],
-    ) -> None:
-        self.crm, self.policy, self.targets = crm, policy, targets
-        self.out = Plan()
-        self.entries: dict[tuple[str, str], LedgerEntry] = {}
-        for e in ledger:
-            self.entries[(e.target, e.external_id)] = e
+        in_flight: frozenset[Key] | None = None,
+    ) -> Plan:
+        """One object's part of the plan, from its outputs, ledger rows and CRM records (and,
+        unless given, the policy's writes in flight)."""
+        entries = {(e.target, e.external_id): e for e in ledger}
+        self._stage_state(crm, entries, self.policy.in_flight if in_flight is None else in_flight)
         self._adopt_from_crm()
         self._observe()
-        self.by_identity: dict[tuple[str, str], list[LedgerEntry]] = defaultdict(list)
+        self._group_identities()
+        if target in (*WRITE_ORDER, ZENDESK):
+            for d in sorted(desired, key=lambda d: d.key):
+                if d.object == target:
+                    self._one(d)
+        if target == "cta":
+            self._quiet(desired)
+        if target == "health_snapshot":
+            self._expire_snapshots()
+        out = self.out
+        self._stage_state({}, {}, frozenset())  # this object's inputs are no longer needed
+        return out
+
+    def _group_identities(self) -> None:
+        """Each identity's records, oldest first: a CTA's latest occurrence is the last."""
         for e in self.entries.values():
             self.by_identity[(e.target, e.identity)].append(e)
         for group in self.by_identity.values():
             group.sort(key=lambda e: (e.created_at or EPOCH, occurrence(e.external_id)))
-        # (target, desired key) -> the External Id it lives under now; None: not writable now
-        self.resolved: dict[tuple[str, str], str | None] = {}
-        self.snoozed: set[tuple[str, str]] = set()
-        # (parent output, desired parent key) with a child that waits: ``after_siblings`` holds
-        self.waiting_children: set[tuple[str, str]] = set()
 
     # -- the ledger as the CRM shows it ---------------------------------------------------
     def _adopt_from_crm(self) -> None:
@@ -190,17 +254,6 @@ class _Planner:
         return t is not None and t.by_id
 
     # -- desired outputs ------------------------------------------------------------------
-    def run(self, desired: Sequence[DesiredOutput]) -> Plan:
-        by_target: dict[str, list[DesiredOutput]] = defaultdict(list)
-        for d in desired:
-            by_target[d.object].append(d)
-        for target in (*WRITE_ORDER, ZENDESK):
-            for d in sorted(by_target.get(target, ()), key=lambda d: d.key):
-                self._one(d)
-        self._quiet(desired)
-        self._expire_snapshots()
-        return self.out
-
     def _one(self, d: DesiredOutput) -> None:
         if d.object == ZENDESK:
             self._zendesk(d)
@@ -290,7 +343,7 @@ class _Planner:
     def _in_job(self, d: DesiredOutput, target: str, ext: str, unresolve: bool) -> bool:
         """A write still in a Bulk or Zendesk job is not planned again (nor its children
         while it is a create)."""
-        if (target, ext) not in self.policy.in_flight:
+        if (target, ext) not in self.in_flight:
             return False
         if unresolve:
             self._resolve(d, None)
@@ -387,9 +440,9 @@ class _Planner:
         before = (entry.written or {}) if entry is not None else {}
         hashed = {k: values.get(k, before.get(k)) for k in t.fields}
         if t.output == "cta" and entry is not None:
-            ticket = self.entries.get((ZENDESK, entry.external_id))
-            if ticket is not None and ticket.crm_id is not None:
-                hashed["zendesk_ticket_id"] = ticket.crm_id
+            ticket = self.tickets.get(entry.external_id)
+            if ticket is not None:
+                hashed["zendesk_ticket_id"] = ticket
         return hashed
 
     def _waiting(self, target: str, key: str, entry: LedgerEntry, digest: str) -> bool:
@@ -612,7 +665,8 @@ class _Planner:
         return f"{key}#{n}"
 
     def _resolve(self, d: DesiredOutput, ext: str | None) -> None:
-        self.resolved[(d.object, d.key)] = ext
+        if d.object in self.parents:
+            self.resolved[(d.object, d.key)] = ext
 
     def _skip(self, target: str, key: str, reason: str) -> None:
         self.out.skips.append(Skip(target, key, reason))

@@ -44,9 +44,13 @@ def load_desired(
     conn: Connection,
     objects: Collection[str] | None = None,
     rules: Collection[str] | None = None,
+    *,
+    evidence: bool = True,
 ) -> list[DesiredOutput]:
     """The last evaluation's outputs in key order (Zendesk tasks stored as ``key#zendesk`` get
-    their key); with ``objects`` or ``rules``, only those objects' or rules' outputs."""
+    their key); with ``objects`` or ``rules``, only those objects' or rules' outputs. Without
+    ``evidence`` the outputs leave out their evidence text, which the plan does not read (a
+    CTA's evidence field is in its ``fields``)."""
     out: list[DesiredOutput] = []
     query = select(desired_outputs).order_by(desired_outputs.c.key)
     if objects is not None:
@@ -65,7 +69,7 @@ def load_desired(
                 due_date=r.due_date,
                 fields=_shared(r.fields),
                 parent_key=r.parent_key,
-                evidence=r.evidence,
+                evidence=r.evidence if evidence else "",
             )
         )
     return out
@@ -109,9 +113,12 @@ def load_crm(
     zendesk_stream: str = "zendesk_ticket",
     *,
     zendesk: bool = True,
+    ids: Collection[str] | None = None,
 ) -> CrmState:
     """Every record of the connector's objects in the mirror, keyed as ``plan`` expects
-    (the Zendesk tickets too, unless ``zendesk`` is false)."""
+    (the Zendesk tickets too, unless ``zendesk`` is false). With ``ids``, a by-Id object's
+    records (contacts, accounts) are kept only when their Id is one of those: the plan looks
+    them up by the Ids its outputs name, and the mirror holds every contact of the org."""
     state: dict[tuple[str, str], CrmRecord] = {}
     for t in targets.values():
         if t.stream is None or t.stream not in tables:
@@ -122,9 +129,10 @@ def load_crm(
             guard = cols.get("guard")
             query = select(table.c.id, table.c.deleted, *([table.c[guard]] if guard else []))
             for r in conn.execute(query):
-                state[(t.output, r.id)] = CrmRecord(
-                    r.id, deleted=r.deleted, guard_value=r[2] if guard else None
-                )
+                if ids is None or r.id in ids:
+                    state[(t.output, r.id)] = CrmRecord(
+                        r.id, deleted=r.deleted, guard_value=r[2] if guard else None
+                    )
             continue
         ext = cols.get("external_id")
         if ext is None:
@@ -190,11 +198,26 @@ def _record(t: Target, crm_id: str, deleted: bool, got: Mapping[str, Any]) -> Cr
     )
 
 
-def load_in_flight(conn: Connection) -> frozenset[tuple[str, str]]:
-    """Writes sent in a Bulk or Zendesk job whose results are not in yet (the outbox)."""
-    rows = conn.execute(
-        select(outbox.c.target, outbox.c.external_id).where(
-            outbox.c.status == "sent", outbox.c.job_id.is_not(None)
-        )
+def load_in_flight(conn: Connection, target: str | None = None) -> frozenset[tuple[str, str]]:
+    """Writes sent in a Bulk or Zendesk job whose results are not in yet (the outbox); with
+    ``target``, that object's only."""
+    query = select(outbox.c.target, outbox.c.external_id).where(
+        outbox.c.status == "sent", outbox.c.job_id.is_not(None)
     )
-    return frozenset((r.target, r.external_id) for r in rows)
+    if target is not None:
+        query = query.where(outbox.c.target == target)
+    return frozenset((_share(r.target), r.external_id) for r in conn.execute(query))
+
+
+def load_ticket_ids(conn: Connection) -> dict[str, str]:
+    """CTA External Id -> its Zendesk ticket's id, from the ledger: all a CTA's plan reads of
+    the tickets (``Planner.tickets``), without loading the tickets' ledger rows."""
+    query = select(ledger.c.external_id, ledger.c.crm_id).where(
+        ledger.c.target == ZENDESK, ledger.c.crm_id.is_not(None)
+    )
+    return {r.external_id: r.crm_id for r in conn.execute(query)}
+
+
+def ledger_targets(conn: Connection) -> list[str]:
+    """The objects the ledger holds rows of (a stage each, ``stage_order``)."""
+    return [r[0] for r in conn.execute(select(ledger.c.target).distinct())]

@@ -358,3 +358,19 @@ def test_a_zendesk_job_still_running_next_cycle_is_polled_not_sent_again(deps, s
     assert len(made) == len(tickets(sandbox)) > 0
     ctas = {r["Sync_Key__c"]: r for r in live(sandbox, "CS_CTA__c") if r.get("Sync_Key__c")}
     assert all(str(made[k]["id"]) == str(ctas[k]["Zendesk_Ticket_Id__c"]) for k in made)
+
+
+def test_sync_json_lists_the_plan_an_item_at_a_time_as_json_dumps_would(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # ``sync --json`` writes the plan's listing from the report's spool, item by item; the
+    # answer is the text ``json.dumps(..., indent=2)`` gives for the whole structure.
+    import json
+
+    from connector.cli import print_json_listing
+
+    data = {"status": "completed", "objects": {"cta": {"created": 2}}, "timings": {}}
+    plan = [{"op": "create", "object": "cta", "changed": ["a", "b"], "reason": ""}] * 2
+    for listed in ({"plan": plan, "skips": []}, {}, {"plan": [], "skips": [{"key": "k"}]}):
+        print_json_listing(data, {name: iter(items) for name, items in listed.items()})
+        assert capsys.readouterr().out == json.dumps({**data, **listed}, indent=2) + "\n"

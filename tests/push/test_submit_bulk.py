@@ -131,3 +131,29 @@ def test_a_ticket_whose_cta_went_in_a_bulk_job_waits_marked_not_looked_up_next_c
     assert rows == {"cta": ("sent", None), ZENDESK: ("superseded", "PARENT_IN_BULK_JOB")}
     with UnitOfWork(store) as uow:
         assert runner._unknown_creates(uow.conn, NOW) == set()  # nothing to look up
+
+
+def test_a_push_fed_one_object_at_a_time_holds_children_of_a_job_sent_in_an_earlier_part(
+    store: Engine,
+) -> None:
+    # A cycle plans and pushes one object at a time: the CTAs' job is sent with the CTAs'
+    # part, and their tasks and tickets, in later parts, still wait for it.
+    ext = "support_risk:001000000000001AAA"
+    values = {"subject": "Risk", "description": "d", "risk_type": "support", "account_id": None}
+    ticket = Write("create", ZENDESK, ext, ext, ext, "support_risk", None, values, values, "h")
+    zendesk, bulk = FakeZendesk(), FakeBulk()
+    session = runner.PushSession(
+        store, salesforce=None, targets=TARGETS, now=NOW,  # type: ignore[arg-type]
+        zendesk=zendesk, bulk=bulk, bulk_threshold=0,
+    )  # fmt: skip
+    session.begin()
+    session.send([_write("cta", ext)])
+    session.send([_write("task", f"{ext}/t", ext)])
+    session.send([ticket])
+
+    assert session.going and [j.target for j in bulk.jobs] == ["cta"]
+    assert zendesk.submitted == []
+    with store.connect() as conn:
+        rows = {r.target: (r.status, r.code) for r in conn.execute(select(outbox))}
+    held = ("superseded", "PARENT_IN_BULK_JOB")
+    assert rows == {"cta": ("sent", None), "task": held, ZENDESK: held}
