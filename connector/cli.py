@@ -137,8 +137,22 @@ def _rule_context(deps: Any, as_of: str | None) -> Any:
 
 
 @app.command()
-def evaluate(config: ConfigPath = None, as_of: AsOf = None, json_out: JsonOut = False) -> None:
-    """Run the CS rule set on the local store and store the desired outputs."""
+def evaluate(
+    config: ConfigPath = None,
+    as_of: AsOf = None,
+    full: Annotated[
+        bool,
+        typer.Option(help="Evaluate every customer, not only the accounts whose inputs changed."),
+    ] = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Run the CS rule set on the local store and store the desired outputs.
+
+    Only the accounts whose rows changed (or whose tickets or events crossed a time window)
+    since the last evaluation are evaluated, when that gives what a full evaluation would; the
+    first evaluation of a day, or after rules, parameters, templates or mappings changed, is a
+    full one.
+    """
     from connector.bootstrap import bootstrap
     from connector.config import load_settings
     from connector.evaluate import evaluate as run_evaluate
@@ -146,12 +160,16 @@ def evaluate(config: ConfigPath = None, as_of: AsOf = None, json_out: JsonOut = 
 
     deps = _user_errors(lambda: bootstrap(load_settings(config)))
     ctx = _user_errors(lambda: _rule_context(deps, as_of))
-    report, _ = _user_errors(lambda: run_evaluate(deps.engine, ctx, all_rules()))
+    report, _ = _user_errors(
+        lambda: run_evaluate(deps.engine, ctx, all_rules(), incremental=not full, clock=deps.clock)
+    )
     if json_out:
         print(
             json.dumps(
                 {
                     "now": report.now.isoformat(),
+                    "scope": report.scope,
+                    "accounts": report.accounts,
                     "outputs": report.outputs,
                     "disabled": report.disabled,
                     "seconds": report.seconds,

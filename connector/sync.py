@@ -27,7 +27,7 @@ from connector.rules import all_rules
 from connector.rules.model import Rule, RuleContext
 from connector.rules.params import RuleParams, load_params
 from connector.store import mirror, runs
-from connector.store.schema import desired_outputs, persona_state
+from connector.store.schema import desired_outputs, evaluation_state, persona_state
 from connector.store.uow import UnitOfWork
 from connector.targets import Target, load_targets, with_lengths
 
@@ -257,7 +257,9 @@ def _steps(
         saved = _save_rule_state(deps.engine) if dry_run else None
         try:
             clock.start("evaluate")
-            report.evaluation, _ = evaluate(deps.engine, ctx, chosen)
+            report.evaluation, _ = evaluate(
+                deps.engine, ctx, chosen, incremental=True, clock=deps.clock
+            )
             evaluated = list(report.evaluation.outputs)
             if "reconcile" in steps and not pushing:
                 clock.start("reconcile")
@@ -414,6 +416,8 @@ def summary(report: CycleReport) -> dict[str, Any]:
         "objects": objects,
         "pulled": report.pull.records if report.pull else None,
         "outputs": report.evaluation.total if report.evaluation else None,
+        # every customer, or how many accounts changed (``connector.evaluation_scope``)
+        "evaluated": report.evaluation.scope if report.evaluation else None,
         "retried": dict(report.push.retried) if report.push else {},  # records sent again
         "client_retries": dict(report.client_retries),  # calls sent again after a fault
         "waiting_on_jobs": report.plan.waiting_on_jobs if report.plan else 0,
@@ -425,19 +429,21 @@ def summary(report: CycleReport) -> dict[str, Any]:
 
 
 # -- a dry run leaves the rules' own state as it found it ----------------------------------
+# The evaluation's bookmark too: a dry run that moved it would hide this cycle's changes from
+# the next real evaluation.
+RULE_STATE = (desired_outputs, persona_state, evaluation_state)
+
+
 def _save_rule_state(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     with engine.connect() as conn:
-        return {
-            "desired": [dict(r._mapping) for r in conn.execute(select(desired_outputs))],
-            "persona": [dict(r._mapping) for r in conn.execute(select(persona_state))],
-        }
+        return {t.name: [dict(r._mapping) for r in conn.execute(select(t))] for t in RULE_STATE}
 
 
 def _restore_rule_state(engine: Engine, saved: dict[str, list[dict[str, Any]]]) -> None:
     with UnitOfWork(engine) as uow:
-        uow.conn.execute(delete(desired_outputs))
-        uow.conn.execute(delete(persona_state))
-        for table, rows in ((desired_outputs, saved["desired"]), (persona_state, saved["persona"])):
+        for table in RULE_STATE:
+            uow.conn.execute(delete(table))
+            rows = saved[table.name]
             for start in range(0, len(rows), 5000):
                 uow.conn.execute(insert(table), rows[start : start + 5000])
         uow.commit()
