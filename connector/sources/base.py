@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from connector.errors import FatalApiError
+from connector.transforms import source_instant
 
 P = TypeVar("P")
 
@@ -198,6 +199,9 @@ def to_iso(moment: datetime) -> str:
 
 def from_iso(text: str) -> datetime:
     """Parse ISO-8601 (``Z``, ``+00:00`` or ``+0000``) into an aware UTC datetime."""
+    instant = source_instant(text)  # the API's own form, kept for the store (no isoformat)
+    if instant is not None:
+        return instant
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise ValueError(f"timestamp without a zone: {text!r}")

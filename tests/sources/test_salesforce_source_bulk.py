@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,7 +11,7 @@ from sf_support import CONTACT, TASK, data_calls, live_ids, query_calls, read_al
 
 from connector.errors import FatalApiError
 from connector.sources.base import from_iso
-from connector.sources.salesforce.records import from_bulk, from_bulk_rows
+from connector.sources.salesforce.records import CsvRows, from_bulk, from_bulk_rows
 
 
 class StubClock:
@@ -205,3 +207,37 @@ def test_a_result_page_converts_as_each_row_alone_would():
     assert converted[0]["SystemModstamp"] == "2026-01-02T03:04:05.678+0000"
     assert converted[2]["SystemModstamp"] == "2026-01-02T03:04:05.600+0000"
     assert converted[1]["Owner"] == {"Name": "Casey"} and converted[0]["Owner"] is None
+
+
+@pytest.mark.parametrize("owner", [False, True])
+def test_a_csv_page_read_as_lists_converts_as_its_dicts_would(owner):
+    """``CsvRows`` gives ``csv.DictReader``'s rows; ``from_bulk_rows`` reads its lists (no dict
+    per row) into the very records, in the same key order; blank lines are skipped."""
+    types = {
+        "IsDeleted": "boolean",
+        "SystemModstamp": "datetime",
+        "Seats": "int",
+        "P": "percent",
+        "Due": "date",
+    }
+    header = "Id,SystemModstamp,IsDeleted,Seats,P,Due,Subject" + (",Owner.Name" if owner else "")
+    lines = [
+        '"1","2026-01-02T03:04:05.678Z","false","7","","2026-01-02","Call"',
+        '"2","0999-01-02T03:04:05.678Z","TRUE ","many","12.5","","say ""hi"", then go"',
+        '"3","2026-01-02T05:04:05.6+02:00","","","x","2026-13-40",""',
+        '"4","2026-02-30T00:00:00.000Z","true","","","",""',
+        "",
+        '"5","2026-01-02T03:04:05Z","false","1","2","2026-01-02","a"',
+    ]
+    text = "\n".join([header, *lines]) + "\n"
+    if owner:
+        text = text.replace('"\n', '",""\n').replace('"Call",""', '"Call","Casey"')
+
+    expected_rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(CsvRows(io.StringIO(text))) == expected_rows
+    converted = list(from_bulk_rows(CsvRows(io.StringIO(text)), types))
+    expected = list(from_bulk_rows(csv.DictReader(io.StringIO(text)), types))
+    assert converted == expected
+    assert [list(c) for c in converted] == [list(e) for e in expected]
+    assert converted[0]["SystemModstamp"] == "2026-01-02T03:04:05.678+0000"
+    assert converted[3]["SystemModstamp"] == "2026-02-30T00:00:00.000Z"  # not a date: as sent

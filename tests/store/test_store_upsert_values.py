@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 
 from connector.store import mirror
 from connector.store.engine import upsert_insert
+from connector.transforms import SourceInstant, parse_datetime
 
 PARIS = timezone(timedelta(hours=2))
 
@@ -84,3 +85,40 @@ def test_the_compiled_upsert_stores_what_sqlalchemy_stored(store, make_spec, mak
     assert typed[0]["j"] == {"k": ["v", 1, None], "n": {"ok": None}, "f": 1.5}
     assert typed[0]["modstamp"] == datetime(2025, 6, 1, 8, 30, 15, 123456, tzinfo=UTC)
     assert typed[2]["t"] == "last wins" and typed[2]["j"] is None
+
+
+def test_fast_paths_store_what_sqlalchemy_stored(store, make_spec, make_row):
+    """Instants kept with their API text, lists of words and dates take shortcuts on SQLite
+    (``utc_text``, a joined word list, ``isoformat``); the values stored are the reference's."""
+    kinds = {"t": "text", "i": "int", "f": "float", "b": "bool", "d": "date", "dt": "datetime"}
+    ours = make_spec("ours_fast", **kinds, j="json")
+    theirs = make_spec("theirs_fast", **kinds, j="json")
+    mirror.ensure_tables(store, [ours, theirs])
+    texts = [
+        "2025-06-17T00:26:58Z",
+        "2025-06-17T00:26:58.120Z",
+        "2025-12-02T09:07:03.000+0000",
+        "0999-12-31T23:59:59.999+00:00",
+        "2025-12-02T09:07:03.000+0200",  # not a UTC form: parsed in full
+        "2025-06-17 00:26:58",  # naive, taken as UTC
+    ]
+    instants = [parse_datetime(t) for t in texts]
+    assert sum(isinstance(m, SourceInstant) for m in instants) == 4
+    derived = [instants[0] + timedelta(microseconds=7), instants[2].replace(hour=23)]
+    words = [[], ["bug"], ["how_to", "Tier 1"], ['say "hi"'], ["back\\slash"], ["é"], ["\x7f"]]
+    rows = [
+        make_row(
+            f"r{n}",
+            moment,
+            dt=moment,
+            j=words[n % len(words)],
+            d=date(2025, 1, 1) + timedelta(days=n),
+        )
+        for n, moment in enumerate(instants + derived)
+    ]
+    pulled = parse_datetime("2025-03-01T12:00:00Z")
+
+    with store.begin() as conn:
+        mirror.upsert(conn, ours, rows, pulled)
+        _reference_upsert(conn, theirs, rows, pulled)
+        assert _raw(conn, ours) == _raw(conn, theirs)

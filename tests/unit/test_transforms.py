@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,17 @@ import pytest
 from connector.errors import RecordError
 from connector.model import Column, Row, StreamSpec
 from connector.sandbox.ids import to18
-from connector.transforms import TRANSFORMS, register, row_builder, salesforce_id18, to_row
+from connector.transforms import (
+    TRANSFORMS,
+    SourceInstant,
+    parse_datetime,
+    register,
+    row_builder,
+    salesforce_id18,
+    source_instant,
+    to_row,
+    utc_text,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -253,3 +263,52 @@ def test_datetimes_are_stored_in_utc_whatever_offset_the_source_wrote() -> None:
 def test_a_compiled_builder_gives_the_same_rows_as_to_row() -> None:
     build = row_builder(ANSWER)
     assert build("a01X", None, True, SF_RECORD) == to_row(ANSWER, "a01X", None, True, SF_RECORD)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-06-17T00:26:58Z",
+        "2025-06-17T00:26:58.120Z",
+        "2025-12-02T09:07:03.000+0000",
+        "2025-12-02T09:07:03.999+00:00",
+        "0999-01-01T00:00:00.001Z",
+    ],
+)
+def test_api_utc_text_is_read_without_formatting_and_gives_isoformat_text(text):
+    instant = source_instant(text)
+    assert isinstance(instant, SourceInstant) and instant.tzinfo is UTC
+    assert instant == datetime.fromisoformat(text)
+    assert parse_datetime(text) == instant
+    assert utc_text(instant) == instant.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20250617T002658.123Z",  # basic form: fromisoformat takes it, the slices would not
+        "2025-06-17T00:26:58,123Z",  # comma before the fraction
+        "2025-06-17T002658.1234Z",
+        "2025-06-17T24:00:00Z",
+        "2025-12-02T09:07:03.000+0200",
+        "2025-12-02T09:07:03.000-0000x",
+        " 2025-06-17T00:26:58Z",
+        "2025-02-30T00:00:00Z",
+        "2025-06-17T00:26:58",
+        "",
+    ],
+)
+def test_other_text_is_left_to_the_full_parse(text):
+    assert source_instant(text) is None
+
+
+def test_an_instant_derived_from_a_source_instant_is_formatted():
+    instant = source_instant("2025-06-17T00:26:58Z")
+    assert instant is not None
+    later = instant + timedelta(microseconds=5)
+    moved = instant.replace(hour=3)
+    assert utc_text(later) == "2025-06-17 00:26:58.000005"
+    assert utc_text(moved) == "2025-06-17 03:26:58.000000"
+    assert utc_text(datetime(2025, 1, 1, 1, tzinfo=timezone(timedelta(hours=1)))) == (
+        "2025-01-01 00:00:00.000000"
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import requests
@@ -31,6 +31,7 @@ from connector.sources.salesforce.failures import (
     transport_error,
 )
 from connector.sources.salesforce.meter import CallMeter, response_body
+from connector.sources.salesforce.records import CsvRows
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -211,7 +212,7 @@ class SalesforceClient:
 
     def bulk_query_results(
         self, job_id: str, locator: str | None, max_records: int | None
-    ) -> tuple[Iterator[dict[str, str]], str | None]:
+    ) -> tuple[CsvRows, str | None]:
         """One page of a finished job's CSV and the ``Sforce-Locator`` of the next, if any.
 
         The rows are parsed as they are iterated (once), from the response's bytes: a page is
@@ -220,7 +221,7 @@ class SalesforceClient:
         """
         params = _results_params(locator, max_records)
 
-        def fetch(sf: Salesforce) -> tuple[Iterator[dict[str, str]], str | None]:
+        def fetch(sf: Salesforce) -> tuple[CsvRows, str | None]:
             response = self._raw(
                 sf,
                 "GET",
@@ -229,7 +230,7 @@ class SalesforceClient:
                 headers={"Accept": "text/csv"},
             )
             text = io.TextIOWrapper(io.BytesIO(response.content), "utf-8-sig", newline="\n")
-            rows = csv.DictReader(text)
+            rows = CsvRows(text)
             following = response.headers.get("Sforce-Locator")
             return rows, (None if following in (None, "", "null") else following)
 

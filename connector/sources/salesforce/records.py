@@ -6,6 +6,7 @@ builder refuses becomes a ``RecordIssue`` and is skipped; the rest of its page p
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,10 @@ class RecordReader:
         self.cursor = cursor_field(spec)
         self._build = build
         self.last: datetime | None = None  # the cursor value of the last record seen
+        # REST records carry an ``attributes`` object (type, url) that is no field: a column
+        # naming it reads null. The record is copied without it only where a column names it
+        # (a copy of every record cost about 1 µs each).
+        self._copy = any(c.source_field.split(".", 1)[0] == "attributes" for c in spec.columns)
 
     def rows(
         self,
@@ -51,7 +56,7 @@ class RecordReader:
             self.last = modstamp
             if floor is not None and modstamp < floor:
                 continue  # read and committed before the checkpoint this sweep resumed from
-            raw = {k: v for k, v in record.items() if k != "attributes"}
+            raw = {k: v for k, v in record.items() if k != "attributes"} if self._copy else record
             try:
                 rows.append(self._build(record_id, modstamp, bool(raw.get("IsDeleted")), raw))
             except RecordError as exc:
@@ -69,10 +74,47 @@ def from_bulk(row: Mapping[str, str], types: Mapping[str, str]) -> dict[str, Any
     return bulk_converter(tuple(row), types)(row)
 
 
+class CsvRows:
+    """A CSV text's rows, parsed once as they are iterated: as dicts keyed by the header (what
+    ``csv.DictReader`` gives), or as ``header`` and ``lists()``, without a dict per row.
+
+    Bulk result pages are up to 50,000 rows; ``from_bulk_rows`` reads the lists, since the
+    dict ``DictReader`` builds for each row was thrown away again after conversion.
+    """
+
+    def __init__(self, text: Iterable[str]) -> None:
+        self._reader = csv.reader(text)
+        self.header: tuple[str, ...] = tuple(next(self._reader, ()))
+
+    def lists(self) -> Iterator[list[str]]:
+        """The rows after the header as lists of cells; blank lines skipped, as DictReader does."""
+        for row in self._reader:
+            if row:
+                yield row
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        """Each row as ``csv.DictReader`` would give it (short rows padded with None)."""
+        for row in self.lists():
+            yield _as_dict(self.header, row)
+
+
+def _as_dict(header: tuple[str, ...], row: list[str]) -> dict[str, Any]:
+    """``csv.DictReader``'s dict of a row: missing cells None, extra ones in a list under None."""
+    record: dict[Any, Any] = dict(zip(header, row, strict=False))
+    if len(row) > len(header):
+        record[None] = row[len(header) :]
+    for key in header[len(row) :]:
+        record[key] = None
+    return record
+
+
 def from_bulk_rows(
     rows: Iterable[Mapping[str, str]], types: Mapping[str, str]
 ) -> Iterator[dict[str, Any]]:
     """``from_bulk`` over a result page, each column's conversion chosen once per header."""
+    if isinstance(rows, CsvRows):
+        yield from _from_lists(rows, types)
+        return
     convert: Callable[[Mapping[str, str]], dict[str, Any]] | None = None
     header: tuple[str, ...] = ()
     for row in rows:
@@ -80,6 +122,31 @@ def from_bulk_rows(
             header = tuple(row)
             convert = bulk_converter(header, types)
         yield convert(row) if tuple(row) == header else from_bulk(row, types)
+
+
+def _from_lists(rows: CsvRows, types: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+    """``from_bulk`` of each row of ``rows``, read from its list of cells.
+
+    A header of plain fields (no relationship paths) is converted by one dict comprehension a
+    row, text cells inline (``""`` is null); anything else goes the general way, by dict.
+    """
+    header = rows.header
+    if any("." in key for key in header):
+        convert = bulk_converter(header, types)
+        for row in rows.lists():
+            yield (
+                convert(_as_dict(header, row))
+                if len(row) == len(header)
+                else from_bulk(_as_dict(header, row), types)
+            )
+        return
+    plan = [(i, key, _CELL.get(types.get(key) or "")) for i, key in enumerate(header)]
+    width = len(header)
+    for row in rows.lists():
+        if len(row) != width:
+            yield from_bulk(_as_dict(header, row), types)
+            continue
+        yield {key: (row[i] or None) if cell is None else cell(row[i]) for i, key, cell in plan}
 
 
 def bulk_converter(
@@ -155,18 +222,22 @@ def _float_cell(text: str) -> Any:
 def _datetime_cell(text: str) -> Any:
     if text == "":
         return None
-    try:
-        moment = from_iso(text)
-    except ValueError:
-        return text
     if (
         len(text) == 24
         and text[23] == "Z"
         and text[19] == "."
         and text[10] == "T"
         and text[0] != "0"
-    ):
-        return text[:23] + "+0000"  # 2025-01-06T09:00:00.000Z: the text below, without strftime
+    ):  # 2025-01-06T09:00:00.000Z: the text below, without strftime (and from_iso's zone work)
+        try:
+            datetime.fromisoformat(text)
+        except ValueError:
+            return text
+        return text[:23] + "+0000"
+    try:
+        moment = from_iso(text)
+    except ValueError:
+        return text
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 

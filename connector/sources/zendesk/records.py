@@ -14,7 +14,7 @@ from typing import Any
 
 from connector.errors import RecordError
 from connector.model import RecordIssue, Row, StreamSpec
-from connector.transforms import row_builder
+from connector.transforms import row_builder, source_instant
 
 Record = Mapping[str, Any]
 
@@ -47,6 +47,9 @@ def parse_time(text: Any) -> datetime:
     """A Zendesk time (``2024-05-01T10:00:00Z``) as an aware UTC datetime."""
     if not isinstance(text, str) or not text:
         raise ValueError(f"not a time: {text!r}")
+    instant = source_instant(text)  # the API's own form, kept for the store (no isoformat)
+    if instant is not None:
+        return instant
     parsed = datetime.fromisoformat(text)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
