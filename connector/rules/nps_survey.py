@@ -35,14 +35,15 @@ class NpsSurveyDue:
         t = ctx.tables
         sa, con = t.survey_answer, t.contact
         c = customers(ctx)
-        # Answers of the customers' contacts only (on any account): through the contact_id
-        # index when they are the few of an incremental evaluation.
+        # In an incremental evaluation, the answers of its accounts' contacts only (on any
+        # account), through the contact_id index; over every customer a scan is cheaper.
         theirs = con.alias("customer_contact")
         contacts = select(theirs.c.id).where(theirs.c.account_id.in_(select(c.c.account_id)))
+        mine = [sa.c.contact_id.in_(contacts)] if ctx.scope is not None else []
         last = (
             select(sa.c.contact_id, func.max(sa.c.answer_date).label("last_answer"))
             .where(
-                sa.c.contact_id.in_(contacts),
+                *mine,
                 not_(sa.c.deleted),
                 sa.c.kind.in_(p.relationship_kinds),
                 sa.c.answer_date <= ctx.today,

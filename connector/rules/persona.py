@@ -114,12 +114,15 @@ def contact_active(contact: Any) -> ColumnElement[bool]:
 
 
 def _roles(ctx: RuleContext, contacts: Any) -> Any:
-    """Every (contact, role) of the mapped role sources: any opportunity or account, any age,
-    of the ``contacts`` (a select of contact ids: the customers'; their roles are looked up
-    through the ``contact_id`` index when they are the few of an incremental evaluation)."""
+    """Every (contact, role) of the mapped role sources: any opportunity or account, any age;
+    in an incremental evaluation (``ctx.scope``) only those of the ``contacts`` (a select of
+    its accounts' contact ids, looked up through the ``contact_id`` index)."""
+    scoped = ctx.scope is not None
     parts = [
         select(t.c.contact_id.label("contact_id"), t.c.role.label("role")).where(
-            t.c.contact_id.in_(contacts), not_(t.c.deleted), t.c.role.is_not(None)
+            *([t.c.contact_id.in_(contacts)] if scoped else []),
+            not_(t.c.deleted),
+            t.c.role.is_not(None),
         )
         for name in ("opportunity_contact_role", "account_contact_role")
         if ctx.tables.has(name, ("contact_id", "role"))

@@ -33,22 +33,27 @@ def last_update(ctx: RuleContext, c: NamedFromClause) -> Subquery:
     linked to it.
 
     Activity as RULES.md defines it (completed tasks dated on or before today, meetings that have
-    started), never the connector's own records (they carry a sync key). Only the rows linked
-    to the customers' CTAs are grouped (an ``IN`` over them), not every task of the org.
+    started), never the connector's own records (they carry a sync key). In an incremental
+    evaluation (``ctx.scope``) only the rows linked to its accounts' CTAs are grouped (an
+    ``IN`` over them, checked first), not every task of the org.
     """
     t = ctx.tables
     te, tk, ev = t.cs_timeline_entry, t.task, t.event
     theirs = t.cs_cta.alias("customer_cta")
     ctas = select(theirs.c.id).where(theirs.c.account_id.in_(select(c.c.account_id)))
+
+    def to_ctas(column: Any) -> list[Any]:
+        return [column.in_(ctas)] if ctx.scope is not None else [column.is_not(None)]
+
     task_day = func.coalesce(tk.c.activity_date, to_local_date(ctx, tk.c.created_at))
     entries = select(te.c.cta_id.label("cta_id"), te.c.entry_date.label("day")).where(
+        *to_ctas(te.c.cta_id),
         not_(te.c.deleted),
-        te.c.cta_id.in_(ctas),  # first: SQLite checks the terms in order, and it rules out most
         te.c.sync_key.is_(None),
         te.c.entry_date <= ctx.today,
     )
     tasks = select(tk.c.what_id.label("cta_id"), task_day.label("day")).where(
-        tk.c.what_id.in_(ctas),
+        *to_ctas(tk.c.what_id),
         not_(tk.c.deleted),
         tk.c.sync_key.is_(None),
         is_true(tk.c.is_closed),
@@ -57,7 +62,7 @@ def last_update(ctx: RuleContext, c: NamedFromClause) -> Subquery:
     events = select(
         ev.c.what_id.label("cta_id"), to_local_date(ctx, ev.c.start_at).label("day")
     ).where(
-        ev.c.what_id.in_(ctas),
+        *to_ctas(ev.c.what_id),
         not_(ev.c.deleted),
         ev.c.sync_key.is_(None),
         ev.c.start_at <= ctx.now,

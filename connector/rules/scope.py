@@ -319,25 +319,32 @@ def _related(
     """The activity rows of ``table`` linked to a customer ``c`` directly, by opportunity, by
     contact.
 
-    Each branch first keeps the rows whose reference is one of the customers' (an ``IN`` over
-    a small set: the customers, their opportunities, their contacts), then joins only those:
-    joining every task of the org to its opportunity and contact took most of the time, all
-    the more when ``c`` is the few accounts of an incremental evaluation.
+    In an incremental evaluation (``ctx.scope``: a few accounts) each branch first keeps the
+    rows whose reference is one of theirs (an ``IN`` over their ids, opportunities, contacts),
+    then joins only those: joining every task of the org to its opportunity and contact was
+    most of the cost of a few accounts. Over every customer the plain joins are cheaper (the
+    ``IN`` sets are then most of the org: +23 % on a full evaluation at L).
     """
     t = ctx.tables
     own = and_(not_(table.c.deleted), table.c.sync_key.is_(None), condition)
     accounts = select(c.c.account_id)
-    # The membership test first: SQLite checks the terms in order, and it rules out most rows.
+    scoped = ctx.scope is not None
+
+    def first(membership: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+        # The membership test first: SQLite checks the terms in order.
+        return [membership, own] if scoped else [own]
+
     direct = select(table.c.what_id.label("account_id"), day.label("day")).where(
-        table.c.what_id.in_(accounts), own
+        *first(table.c.what_id.in_(accounts))
     )
     opp, theirs = t.opportunity, t.opportunity.alias("customer_opportunity")
     via_opp = (
         select(opp.c.account_id.label("account_id"), day.label("day"))
         .select_from(table.join(opp, opp.c.id == table.c.what_id))
         .where(
-            table.c.what_id.in_(select(theirs.c.id).where(theirs.c.account_id.in_(accounts))),
-            own,
+            *first(
+                table.c.what_id.in_(select(theirs.c.id).where(theirs.c.account_id.in_(accounts)))
+            )
         )
     )
     con, people = t.contact, t.contact.alias("customer_contact")
@@ -345,8 +352,7 @@ def _related(
         select(con.c.account_id.label("account_id"), day.label("day"))
         .select_from(table.join(con, con.c.id == table.c.who_id))
         .where(
-            table.c.who_id.in_(select(people.c.id).where(people.c.account_id.in_(accounts))),
-            own,
+            *first(table.c.who_id.in_(select(people.c.id).where(people.c.account_id.in_(accounts))))
         )
     )
     return [direct, via_opp, via_contact]

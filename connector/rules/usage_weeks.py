@@ -47,9 +47,11 @@ def usage_by_week(
 
     A row counts for the ISO week its ``week_start`` falls in; two rows for one account and week
     are merged by taking each figure's maximum. Only weeks with a row appear. With ``accounts``
-    (the customers a rule reads), only their rows: through the ``account_id`` index when they
-    are the few of an incremental evaluation.
+    (the customers a rule reads) in an incremental evaluation (``ctx.scope``), only their rows,
+    through the ``account_id`` index; over every customer a scan is cheaper.
     """
+    if ctx.scope is None:
+        accounts = None
     u = ctx.tables.usage_week
     features = ctx.params.features
     bucket = case(
