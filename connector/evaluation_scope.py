@@ -31,6 +31,7 @@ next day.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -45,7 +46,6 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
-    and_,
     func,
     insert,
     literal,
@@ -57,7 +57,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 import connector
 from connector.rules.model import Rule, RuleContext
-from connector.rules.scope import offset_minutes
+from connector.rules.scope import customers_query, offset_minutes
 from connector.store.schema import evaluation_state, persona_state, runs, text_c
 
 STATE_NAME = "rules"
@@ -393,13 +393,9 @@ def _scope_table(conn: Connection, accounts: Any) -> Table:
 
 
 def _customer_count(conn: Connection, ctx: RuleContext) -> int:
-    a = ctx.tables.account
-    column, values = ctx.customer_filter
-    return int(
-        conn.execute(
-            select(func.count()).where(and_(~a.c.deleted, a.c[column].in_(values)))
-        ).scalar_one()
-    )
+    """How many customers the mapped filter selects (``scope.customers_query``, unscoped)."""
+    every = customers_query(dataclasses.replace(ctx, scope=None, shared={}))
+    return int(conn.execute(select(func.count()).select_from(every)).scalar_one())
 
 
 def drop(conn: Connection, ctx: RuleContext, scope: Scope, rules: Sequence[Rule]) -> None:
