@@ -132,13 +132,13 @@ def _pull_stream(
     with UnitOfWork(engine) as uow:
         saved = None if full else state.get(uow.conn, spec.name)
     try:
-        # The next page's request is sent while this one is stored (not after the last, nor
-        # on a stop): its bytes arrive in a thread, everything else happens here, in order.
+        # The next page's request is sent as soon as its token is known, while this page's
+        # rows are built and stored: its bytes arrive in a thread, everything else happens
+        # here, in order. Not after the last page, nor once a stop is asked (a stop asked
+        # while a page is built may leave one request sent and its answer dropped).
         pages = source.read(spec, saved, run_start=run_start, full=full)
-        with read_ahead() as send_next, _closing(pages):
+        with read_ahead(eager=lambda: not should_stop()), _closing(pages):
             for page in pages:
-                if not page.done and not should_stop():
-                    send_next()
                 _commit_page(engine, spec, page, run_id, clock)
                 _count(result, page)
                 if progress is not None:

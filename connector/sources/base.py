@@ -6,8 +6,9 @@ would skip rows, so it raises. The saved cursor is a signpost: the run's start m
 transactions that commit late, never past the run's start and never behind the old cursor.
 
 The page loop can also send the next page's request early (``read_ahead``): while the pull
-stores page n, a thread waits for page n + 1's bytes. Only the HTTP exchange runs there (the
-socket and TLS release the GIL); decoding, rows and the store stay in the pull's thread.
+builds and stores page n's rows, a thread waits for page n + 1's bytes. Only the HTTP exchange
+runs there (the socket and TLS release the GIL); decoding, rows and the store stay in the
+pull's thread.
 """
 
 from __future__ import annotations
@@ -89,22 +90,40 @@ class Prefetch:
         return outcome
 
 
-# The pull's offer box while a stream is read (``read_ahead``): paginate leaves in it the
-# function that sends its next request early; the pull calls it once it has taken the page.
-_OFFER: ContextVar[list[Callable[[], None]] | None] = ContextVar("read_ahead", default=None)
+class _Ahead:
+    """The pull's offer box while a stream is read (``read_ahead``): paginate leaves in it the
+    function that sends its next request early, or calls it at once when ``eager()`` says so."""
+
+    def __init__(self, eager: Callable[[], bool] | None) -> None:
+        self.offers: list[Callable[[], None]] = []
+        self.eager = eager
+
+    def offer(self, send: Callable[[], None]) -> None:
+        if self.eager is not None and self.eager():
+            send()
+        else:
+            self.offers.append(send)
+
+
+_OFFER: ContextVar[_Ahead | None] = ContextVar("read_ahead", default=None)
 
 
 @contextmanager
-def read_ahead() -> Iterator[Callable[[], None]]:
+def read_ahead(eager: Callable[[], bool] | None = None) -> Iterator[Callable[[], None]]:
     """Within the block, ``paginate`` offers each next page's request; call the function this
     yields after taking a page to send it now (not after the last page, nor on a stop: then
-    the pull does not call it, and no request is made that would not have been made)."""
-    offers: list[Callable[[], None]] = []
-    token = _OFFER.set(offers)
+    the pull does not call it, and no request is made that would not have been made).
+
+    ``eager``: asked as soon as a page's next token is known (before the source builds its
+    rows); true sends the request then, so building the rows overlaps the answer too, not only
+    storing them. The pull passes "no stop asked"; the last page has no token to send.
+    """
+    ahead = _Ahead(eager)
+    token = _OFFER.set(ahead)
 
     def go() -> None:
-        if offers:
-            offers.pop()()
+        if ahead.offers:
+            ahead.offers.pop()()
 
     try:
         yield go
@@ -126,18 +145,18 @@ def paginate(
     """
     seen: set[str] = set()
     sent: list[Prefetch] = []
-    offers = _OFFER.get() if prefetch is not None else None
+    box = _OFFER.get() if prefetch is not None else None
     try:
         page = first()
         while True:
-            if offers is not None and prefetch is not None:
-                offers.clear()
+            if box is not None and prefetch is not None:
+                box.offers.clear()
                 ahead = _peek(next_token, page)
                 if ahead is not None and ahead not in seen:
-                    offers.append(lambda t=ahead: _send_ahead(prefetch, t, sent))  # type: ignore[misc]
+                    box.offer(lambda t=ahead: _send_ahead(prefetch, t, sent))  # type: ignore[misc]
             yield page
-            if offers is not None:
-                offers.clear()
+            if box is not None:
+                box.offers.clear()
             token = next_token(page)
             if token is None:
                 return

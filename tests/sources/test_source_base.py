@@ -160,6 +160,28 @@ def test_under_read_ahead_the_next_request_goes_out_when_asked_and_is_taken_by_f
     assert not ahead.box.pending
 
 
+def test_eager_read_ahead_sends_the_next_request_before_the_page_is_handed_over():
+    ahead = _Ahead({"a": ("b", 2), "b": (None, 3)})
+    sent_when_taken = []
+    with read_ahead(eager=lambda: True):
+        for _page in _pages(ahead):
+            sent_when_taken.append(list(ahead.sent))  # what was in flight as the page arrived
+    assert sent_when_taken == [["a"], ["a", "b"], ["a", "b"]]  # nothing after the last page
+    assert ahead.fetched == ["a", "b"] and not ahead.box.pending
+
+
+def test_eager_read_ahead_that_says_no_leaves_the_request_to_be_asked_for():
+    ahead = _Ahead({"a": ("b", 2), "b": (None, 3)})
+    with read_ahead(eager=lambda: False) as send_next:
+        pages = _pages(ahead)
+        next(pages)
+        assert ahead.sent == []  # a stop was asked: nothing went out on its own
+        send_next()
+        assert ahead.sent == ["a"]
+        pages.close()
+    assert not ahead.box.pending
+
+
 def test_read_ahead_offers_nothing_after_the_last_page():
     ahead = _Ahead({"a": (None, 2)})
     with read_ahead() as send_next:
