@@ -55,16 +55,25 @@ def write_config(target: Target, store: Path, path: Path) -> dict[str, str]:
     return {**os.environ, TOKEN_ENV: creds.zd_api_token}
 
 
-def resolved_specs(settings: Settings) -> list[StreamSpec]:
-    """The enabled streams of the shipped mappings, checked against the org (describes)."""
+def resolved_specs(settings: Settings) -> tuple[list[StreamSpec], dict[str, bool]]:
+    """The enabled streams of the shipped mappings, checked against the org (describes), and
+    for each Salesforce stream whether a first load reads it by Bulk: the connector's own
+    choice, ``COUNT()`` above ``pull.bulk_threshold``, made here before the clock starts."""
     client = SalesforceClient(salesforce_login(settings), transport_settings(settings))
     try:
-        return resolve(
+        specs = resolve(
             load_mappings(settings.mappings_dir),
             salesforce_describe=client.describe,
             salesforce_describe_global=client.describe_global,
             zendesk_ticket_fields=None,
         )
+        bulk = {
+            s.name: client.count(soql.count(s), include_deleted=soql.has_is_deleted(s))
+            > settings.pull.bulk_threshold
+            for s in specs
+            if s.source == "salesforce"
+        }
+        return specs, bulk
     finally:
         client.close()
 
@@ -72,7 +81,7 @@ def resolved_specs(settings: Settings) -> list[StreamSpec]:
 def pager_plan(target: Target, config: Path, env: dict[str, str]) -> dict[str, Any]:
     """Queries, endpoints, page sizes and logins for ``connector.bench.pager``."""
     settings = load_settings(config, env)
-    specs = resolved_specs(settings)
+    specs, bulk = resolved_specs(settings)
     creds: DemoCredentials = target.sandbox.credentials
     sf = [
         {
@@ -80,6 +89,8 @@ def pager_plan(target: Target, config: Path, env: dict[str, str]) -> dict[str, A
             "object": s.source_object,
             "soql": soql.incremental(s, None, False),
             "include_deleted": soql.has_is_deleted(s),
+            # a first load above the threshold: the connector's Bulk query, read the same way
+            **({"bulk_soql": soql.bulk(s)} if bulk[s.name] else {}),
         }
         for s in specs
         if s.source == "salesforce"

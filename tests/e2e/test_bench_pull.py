@@ -103,3 +103,37 @@ def test_the_floor_is_one_call_a_full_page_and_one_for_an_empty_stream() -> None
     assert floor("export", 247_224) == 248
     assert floor("list", 2) == 1
     assert floor("bulk", 98_388) == 2 + 2  # create, one status poll, two result pages
+
+
+def test_the_bare_pager_reads_a_bulk_stream_through_the_same_job_endpoints(
+    sandbox, session_factory
+) -> None:
+    """A stream the connector's first load reads by Bulk is read by Bulk in the floor too."""
+    from connector.bench.pager import salesforce
+
+    creds = sandbox.config.credentials
+    task = {"stream": "task", "object": "Task", "include_deleted": True}
+    plan = {
+        "login_host": "login.salesforce.com",
+        "api_version": "62.0",
+        "page_size": 2000,
+        "login": {
+            "grant_type": "password",
+            "client_id": creds.sf_consumer_key,
+            "client_secret": creds.sf_consumer_secret,
+            "username": creds.sf_username,
+            "password": creds.sf_password + creds.sf_security_token,
+        },
+        "streams": [
+            {**task, "soql": "SELECT Id, SystemModstamp FROM Task ORDER BY SystemModstamp, Id"},
+            {**task, "soql": "unused", "bulk_soql": "SELECT Id, SystemModstamp FROM Task"},
+        ],
+    }
+
+    by_rest, by_bulk = salesforce(session_factory(), plan)
+
+    assert by_bulk.records == by_rest.records > 0
+    paths = [(c.method, c.path.rsplit("/v62.0/", 1)[-1]) for c in sandbox.calls.calls()]
+    job = [p for p in paths if p[1].startswith("jobs/query")]
+    assert job[0][0] == "POST" and job[-1][1].endswith("/results")
+    assert by_bulk.calls == len(job) >= 3  # create, a status poll, a result page
