@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from connector.errors import FatalApiError, QuotaExhausted, TransientApiError
 from connector.heap import quiet_heap
 from connector.model import Page, Source, StreamSpec
+from connector.page_writer import PageWriter
 from connector.sources.base import read_ahead
 from connector.store import mirror, runs, state
 from connector.store.runs import RunStatus
@@ -131,21 +132,30 @@ def _pull_stream(
     started = time.perf_counter()
     with UnitOfWork(engine) as uow:
         saved = None if full else state.get(uow.conn, spec.name)
+
+    def store(page: Page) -> None:
+        _commit_page(engine, spec, page, run_id, clock)
+        _count(result, page)
+        if progress is not None:
+            progress(spec, page)
+
     try:
-        # The next page's request is sent as soon as its token is known, while this page's
-        # rows are built and stored: its bytes arrive in a thread, everything else happens
-        # here, in order. Not after the last page, nor once a stop is asked (a stop asked
-        # while a page is built may leave one request sent and its answer dropped).
-        pages = source.read(spec, saved, run_start=run_start, full=full)
-        with read_ahead(eager=lambda: not should_stop()), _closing(pages):
-            for page in pages:
-                _commit_page(engine, spec, page, run_id, clock)
-                _count(result, page)
-                if progress is not None:
-                    progress(spec, page)
-                if should_stop() and not page.done:
-                    result.status, result.note = "stopped", "stop requested; resumes from here"
-                    break
+        # Two things overlap the pull's own work on a page: the next page's request, sent as
+        # soon as its token is known (its bytes arrive in a thread), and storing the page
+        # before it (the writer's thread). Decoding and building rows happen here, in order.
+        # Nothing is sent after the last page, nor once a stop is asked (a stop asked while a
+        # page is built may leave one request sent and its answer dropped).
+        writer: PageWriter[Page] = PageWriter(store)
+        try:
+            pages = source.read(spec, saved, run_start=run_start, full=full)
+            with read_ahead(eager=lambda: not should_stop()), _closing(pages):
+                for page in pages:
+                    writer.put(page)
+                    if should_stop() and not page.done:
+                        result.status, result.note = "stopped", "stop requested; resumes from here"
+                        break
+        finally:
+            writer.close()  # every page handed over is committed (a store error raises here)
     except QuotaExhausted as exc:
         result.status, result.note = "stopped", f"API allowance: {exc}"
     except TransientApiError as exc:

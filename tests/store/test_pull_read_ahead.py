@@ -1,5 +1,5 @@
-"""The pull sends the next page's request while it stores this one: same pages, same order, same
-state, same errors, and no request a plain read would not have made.
+"""The pull sends the next page's request while it builds and stores this one: same pages, same
+order, same state, same errors, and at most the next page's request past a stop or a failure.
 
 A fake source pages through ``paginate`` as the real ones do, its "HTTP" a function that
 records the thread it ran in; a ``Prefetch`` hands an answer read ahead to the same request.
@@ -141,7 +141,7 @@ def test_a_quota_stop_in_the_request_sent_ahead_stops_the_run_with_state_kept(st
     assert saved(store, spec) == {"next": 2}
 
 
-def test_a_stop_request_sends_no_request_ahead(store, spec):
+def test_a_stop_request_stores_the_page_in_hand_and_sends_at_most_one_more(store, spec):
     mirror.ensure_tables(store, [spec])
     source = PagedSource(pages=10)
     stop = threading.Event()
@@ -153,9 +153,11 @@ def test_a_stop_request_sends_no_request_ahead(store, spec):
     report = run(store, spec, source, progress=progress, should_stop=stop.is_set)
 
     assert report.streams[0].status == "stopped"
-    assert saved(store, spec) == {"next": 2}
-    # Page 2 was sent ahead while page 1 was stored (the stop came after); no more.
-    assert source.pages_requested() == [0, 1, 2] and source.sent_ahead == [1, 2]
+    # Page 2 was read and built while page 1 was stored (the stop came after): it is stored
+    # too. Page 3's request went out only if page 2's token came before the stop; no more.
+    assert saved(store, spec) == {"next": 3}
+    assert source.pages_requested() in ([0, 1, 2], [0, 1, 2, 3])
+    assert source.sent_ahead == source.pages_requested()[1:]
     assert source.closed.is_set() and no_read_ahead_thread_left()
 
 
@@ -192,5 +194,6 @@ def test_a_store_failure_waits_for_the_request_in_flight(store, spec, monkeypatc
 
     assert source.closed.is_set()
     assert saved(store, spec) == {"next": 2}
-    assert source.pages_requested() == [0, 1, 2, 3]  # one past the failed page, no more
+    # Page 3 was built while page 2 was stored, and page 4's request was out; no more.
+    assert source.pages_requested() == [0, 1, 2, 3, 4]
     assert no_read_ahead_thread_left() and not source.box.pending
