@@ -241,3 +241,36 @@ def test_a_csv_page_read_as_lists_converts_as_its_dicts_would(owner):
     assert [list(c) for c in converted] == [list(e) for e in expected]
     assert converted[0]["SystemModstamp"] == "2026-01-02T03:04:05.678+0000"
     assert converted[3]["SystemModstamp"] == "2026-02-30T00:00:00.000Z"  # not a date: as sent
+
+
+def test_a_result_page_is_committed_in_parts_and_only_its_last_part_moves_the_locator(
+    sandbox, sf_source, monkeypatch
+):
+    from connector.sources.salesforce import bulk
+
+    monkeypatch.setattr(bulk, "ROWS_PER_COMMIT", 40)
+    expected = live_ids(sandbox, "Contact")
+
+    pages = read_all(sf_source(bulk_threshold=0, bulk_page_size=100), CONTACT)
+
+    sizes = [len(p.rows) for p in pages]
+    assert sizes[:7] == [0, 40, 40, 20, 40, 40, 20]  # the job's page, then each 100 in 3 parts
+    assert sorted(row_ids(pages)) == sorted(expected) and pages[-1].done
+    locators = [p.state["bulk"]["locator"] for p in pages[1:7]]
+    assert locators[:2] == [None, None] and locators[2] is not None  # moved by the last part
+    assert locators[3:5] == [locators[2]] * 2 and locators[5] not in (None, locators[2])
+    assert sum(p.api_calls for p in pages) == len(data_calls(sandbox))
+
+
+def test_a_crash_mid_page_reads_that_page_again_and_loses_nothing(sandbox, sf_source, monkeypatch):
+    from connector.sources.salesforce import bulk
+
+    monkeypatch.setattr(bulk, "ROWS_PER_COMMIT", 40)
+    source = sf_source(bulk_threshold=0, bulk_page_size=100)
+    first = read_all(source, CONTACT)
+    checkpoint = first[4].state  # page 1 whole and 40 rows of page 2 committed, then a kill
+
+    resumed = read_all(source, CONTACT, checkpoint)
+
+    assert row_ids(resumed) == row_ids(first[4:])  # page 2 again from its start, then the rest
+    assert set(row_ids(first[:5])) | set(row_ids(resumed)) == set(live_ids(sandbox, "Contact"))
