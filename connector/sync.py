@@ -140,8 +140,8 @@ def reconcile_and_push(
             break
         report.plan.add(part)
         clock.start("push")
-        session.send(part.writes, part.observations)
-        del part  # before the next object's inputs are read
+        session.send(part.writes, part.observations, more=part.more)
+        del part  # before the next object's (or part's) inputs are read
     clock.start("push")
 
 
@@ -157,7 +157,7 @@ def follow_up(
     report.follow_up = PlanRecord()
     for part in _stages(deps, targets, policy, only={"cta"}):
         report.follow_up.add(part)
-        session.send(part.writes)  # not its observations: the main push recorded them
+        session.send(part.writes, more=part.more)  # not its observations: pushed already
         del part
     return session.report
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import re
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import IO, Any
 
 from connector.errors import ApiError, FatalApiError
 from connector.push.salesforce import ALREADY_DELETED, kind, record
@@ -57,6 +59,25 @@ class BulkJob:
     external_ids: tuple[str, ...]
     operation: str = "upsert"
     crm_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SpooledJob:
+    """One job submitted from a ``Spool``: its rows' tags (``Spool.add``) in upload order."""
+
+    job_id: str
+    operation: str
+    tags: list[int] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A finished job's results as they are read: ``(key, result)``, the key being the key
+    column's value (the External Id; the Id of an update by Id or a delete), and the code and
+    message of a record no result names."""
+
+    rows: Iterator[tuple[str, BulkResult]]
+    leftover: tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -105,6 +126,62 @@ def _table(
     for row in flat:
         header.extend(c for c in row if c not in header)
     return header, [[row.get(c, "") for c in header] for row in flat]
+
+
+class Spool:
+    """One object's writes on their way to ingest jobs, on disk as they are planned.
+
+    A job's CSV built in memory (its records' bodies, rows and text at once) held a whole
+    object's writes several times over: 170,000 personas at scale L. Each write is flattened
+    as it comes and kept as a line of JSON in a temporary file, with the columns seen so far;
+    ``BulkWriter.submit_spool`` writes the CSV from it (the header is known only at the end)
+    and uploads each job's file. Rows carry a caller's ``tag`` (an outbox row id).
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        targets: Mapping[str, Target],
+        now: datetime,
+        polymorphic: Collection[str] = POLYMORPHIC,
+    ) -> None:
+        self.target, self.targets, self.now, self.polymorphic = target, targets, now, polymorphic
+        self.headers: dict[str, list[str]] = {}  # kind of write -> columns, in first-seen order
+        self._seen: dict[str, set[str]] = {}
+        self.count = 0
+        # Open as long as the spool: closed by ``close`` or when it is collected.
+        self._file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+
+    def add(self, w: Write, tag: int) -> None:
+        """One write, flattened to its CSV cells (``to_csv``'s), after the ones before it."""
+        t, how = self.target, kind(w, self.target)
+        crm_id = str(w.crm_id or "") if how != "upsert" else ""
+        if how == "delete":
+            cells = {"Id": crm_id}
+        else:
+            cells = _flatten(record(w, t, self.targets, self.now), self.polymorphic)
+        header = self.headers.setdefault(how, [_key_column(t, how)])
+        seen = self._seen.setdefault(how, set(header))
+        for column in cells:
+            if column not in seen:
+                seen.add(column)
+                header.append(column)
+        self._file.write(json.dumps([how, tag, w.external_id, crm_id, cells]))
+        self._file.write("\n")
+        self.count += 1
+
+    def rows(self, how: str) -> Iterator[tuple[int, str, str, list[str]]]:
+        """``(tag, External Id, Id, cells in header order)`` of one kind's writes, in order."""
+        header = self.headers[how]
+        self._file.flush()
+        self._file.seek(0)
+        for line in self._file:
+            row_how, tag, ext, crm_id, cells = json.loads(line)
+            if row_how == how:
+                yield tag, ext, crm_id, [cells.get(c, "") for c in header]
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _key_column(t: Target, how: str) -> str:
@@ -189,52 +266,71 @@ class BulkWriter:
         self.targets = targets
         self.max_upload_bytes = max_upload_bytes
 
+    def spool(self, target: Target, now: datetime) -> Spool:
+        """An empty ``Spool`` for ``target``'s writes, to fill and ``submit_spool``."""
+        return Spool(target, self.targets, now)
+
     def submit(self, target: Target, writes: Sequence[Write], now: datetime) -> list[BulkJob]:
         """One job per kind of write (and per 100 MB of CSV): created, uploaded, closed."""
-        groups: dict[str, list[Write]] = {}
-        for w in writes:
-            groups.setdefault(kind(w, target), []).append(w)
-        jobs: list[BulkJob] = []
-        for how, group in groups.items():
-            header, rows = _table(target, group, self.targets, now, POLYMORPHIC)
-            for start, end, text in self._uploads(header, rows):
-                jobs.append(self._submit_one(target, how, group[start:end], text))
+        spool = self.spool(target, now)
+        try:
+            for i, w in enumerate(writes):
+                spool.add(w, i)
+            sent = self.submit_spool(spool)
+        finally:
+            spool.close()
+        return [
+            BulkJob(
+                job_id=job.job_id,
+                target=target.output,
+                external_ids=tuple(writes[i].external_id for i in job.tags),
+                operation=job.operation,
+                crm_ids=(
+                    tuple(str(writes[i].crm_id or "") for i in job.tags)
+                    if job.operation != "upsert"
+                    else ()
+                ),
+            )
+            for job in sent
+        ]
+
+    def submit_spool(self, spool: Spool) -> list[SpooledJob]:
+        """A spool's writes as jobs, one per kind of write and per ``max_upload_bytes`` of CSV,
+        each written to a temporary file and uploaded from it."""
+        jobs: list[SpooledJob] = []
+        for how, header in spool.headers.items():
+            head = _line(header).encode("utf-8")
+            upload: IO[bytes] | None = None
+            tags: list[int] = []
+            size = 0
+            for tag, _ext, _crm_id, cells in spool.rows(how):
+                line = _line(cells).encode("utf-8")
+                if upload is not None and tags and size + len(line) > self.max_upload_bytes:
+                    jobs.append(self._submit_file(spool.target, how, upload, tags))
+                    upload, tags = None, []
+                if upload is None:
+                    upload = tempfile.TemporaryFile("w+b")  # noqa: SIM115 (closed below)
+                    upload.write(head)
+                    size = len(head)
+                upload.write(line)
+                size += len(line)
+                tags.append(tag)
+            if upload is not None:
+                jobs.append(self._submit_file(spool.target, how, upload, tags))
         return jobs
 
-    def _uploads(self, header: list[str], rows: list[list[str]]) -> list[tuple[int, int, str]]:
-        """``(first, end, csv)`` per upload, each at most ``max_upload_bytes`` when encoded."""
-        head = _line(header)
-        out: list[tuple[int, int, str]] = []
-        start, size, lines = 0, len(head.encode("utf-8")), [head]
-        for i, row in enumerate(rows):
-            line = _line(row)
-            length = len(line.encode("utf-8"))
-            if i > start and size + length > self.max_upload_bytes:
-                out.append((start, i, "".join(lines)))
-                start, size, lines = i, len(head.encode("utf-8")), [head]
-            lines.append(line)
-            size += length
-        if len(rows) > start:
-            out.append((start, len(rows), "".join(lines)))
-        return out
-
-    def _submit_one(self, t: Target, how: str, writes: Sequence[Write], text: str) -> BulkJob:
-        external_field = t.external_id if how == "upsert" else None
-        job_id = self.client.bulk_ingest_create(t.sobject, how, external_field)
-        try:
-            self.client.bulk_ingest_upload(job_id, text)
-            self._close(job_id)
-        except BaseException:
-            self._abort_quietly(job_id)
-            raise
-        by_id = how != "upsert"
-        return BulkJob(
-            job_id=job_id,
-            target=t.output,
-            external_ids=tuple(w.external_id for w in writes),
-            operation=how,
-            crm_ids=tuple(str(w.crm_id or "") for w in writes) if by_id else (),
-        )
+    def _submit_file(self, t: Target, how: str, upload: IO[bytes], tags: list[int]) -> SpooledJob:
+        """Create the job, upload ``upload`` (closed after), close the job."""
+        with upload:
+            external_field = t.external_id if how == "upsert" else None
+            job_id = self.client.bulk_ingest_create(t.sobject, how, external_field)
+            try:
+                self.client.bulk_ingest_upload(job_id, upload)
+                self._close(job_id)
+            except BaseException:
+                self._abort_quietly(job_id)
+                raise
+        return SpooledJob(job_id, how, tags)
 
     def _close(self, job_id: str) -> None:
         """Close the job; a close whose answer was lost (the job is queued already) is fine."""
@@ -252,66 +348,71 @@ class BulkWriter:
             log.warning("could not abort bulk job %s: %s", job_id, exc)
 
     def poll(self, job: BulkJob) -> list[BulkResult] | None:
-        """None while the job runs; else one result per write, in the job's order.
+        """None while the job runs; else one result per write, in the job's order
+        (``finished``, matched to the writes by the key column)."""
+        done = self.finished(job.job_id, job.target, job.operation, len(job.external_ids))
+        if done is None:
+            return None
+        keys = self._keys(job)
+        found: dict[str, list[BulkResult]] = {}
+        for key, result in done.rows:
+            ext = keys.get(key)
+            if ext is not None:
+                found.setdefault(ext, []).append(replace(result, external_id=ext))
+        out: list[BulkResult] = []
+        code, message = done.leftover
+        for ext in job.external_ids:
+            mine = found.get(ext)
+            out.append(mine.pop(0) if mine else BulkResult(ext, False, code=code, message=message))
+        return out
+
+    def finished(self, job_id: str, target: str, operation: str, size: int) -> Finished | None:
+        """None while the job (of ``size`` records) runs; else its results, read a row at a
+        time from its result files, each downloaded to a temporary file first.
 
         A finished job's records come from its result files (fetched only when its counts say
         they hold rows); a failed or aborted job fails every record it did not process with
         its ``errorMessage``, as ``BULK_JOB_FAILED``.
         """
-        info = self.client.bulk_ingest_status(job.job_id)
+        info = self.client.bulk_ingest_status(job_id)
         state = str(info.get("state"))
         if state in PENDING:
             return None
         processed = _int(info.get("numberRecordsProcessed"))
         failed = _int(info.get("numberRecordsFailed"))
-        found: dict[str, list[BulkResult]] = {}
         wanted: list[str] = []
         if processed is None or failed is None or processed > failed:
             wanted.append("successfulResults")
         if failed is None or failed > 0:
             wanted.append("failedResults")
+        files: list[tuple[str, IO[str]]] = []
         if state == COMPLETE:
-            if processed is None or processed < len(job.external_ids):
+            if processed is None or processed < size:
                 wanted.append("unprocessedrecords")
-            for which in wanted:
-                self._collect(job, which, found)
-            leftover = ("NO_RESULT", f"Bulk job {job.job_id} reported nothing for this record")
+            files = [(which, self.client.bulk_ingest_results(job_id, which)) for which in wanted]
+            leftover = ("NO_RESULT", f"Bulk job {job_id} reported nothing for this record")
         else:
-            if processed != 0:  # records written before the job failed keep their results
-                self._collect_quietly(job, wanted, found)
-            message = str(info.get("errorMessage") or f"Bulk job {job.job_id} ended {state}")
+            try:  # records written before the job failed keep their results
+                for which in wanted if processed != 0 else []:
+                    files.append((which, self.client.bulk_ingest_results(job_id, which)))
+            except FatalApiError as exc:  # a failed job's files are a bonus; without, all fail
+                log.warning("no results for failed bulk job %s: %s", job_id, exc)
+            message = str(info.get("errorMessage") or f"Bulk job {job_id} ended {state}")
             leftover = ("BULK_JOB_FAILED", message)
-        out: list[BulkResult] = []
-        for ext in job.external_ids:
-            mine = found.get(ext)
-            if mine:
-                out.append(mine.pop(0))
-            else:
-                out.append(BulkResult(ext, False, code=leftover[0], message=leftover[1]))
-        return out
+        return Finished(self._rows(job_id, target, operation, files), leftover)
 
-    def _collect_quietly(
-        self, job: BulkJob, wanted: Sequence[str], found: dict[str, list[BulkResult]]
-    ) -> None:
+    def _rows(
+        self, job_id: str, target: str, operation: str, files: Sequence[tuple[str, IO[str]]]
+    ) -> Iterator[tuple[str, BulkResult]]:
+        key_column = str(self.targets[target].external_id) if operation == "upsert" else "Id"
         try:
-            for which in wanted:
-                self._collect(job, which, found)
-        except FatalApiError as exc:  # a failed job's files are a bonus; without them, all fail
-            log.warning("no results for failed bulk job %s: %s", job.job_id, exc)
-
-    def _collect(self, job: BulkJob, which: str, found: dict[str, list[BulkResult]]) -> None:
-        rows = self.client.bulk_ingest_results(job.job_id, which)
-        keys = self._keys(job)
-        for row in rows:
-            ext = keys.get(_column(row, self._key_column(job)) or "")
-            if ext is None:
-                continue
-            found.setdefault(ext, []).append(self._result(job, which, ext, row))
-
-    def _key_column(self, job: BulkJob) -> str:
-        if job.operation == "upsert":
-            return str(self.targets[job.target].external_id)
-        return "Id"
+            for which, text in files:
+                for row in csv.DictReader(text):
+                    key = _column(row, key_column) or ""
+                    yield key, _result(job_id, operation, which, key, row)
+        finally:
+            for _, text in files:
+                text.close()
 
     def _keys(self, job: BulkJob) -> dict[str, str]:
         """The key column's value -> the write's External Id."""
@@ -319,17 +420,21 @@ class BulkWriter:
             return {e: e for e in job.external_ids}
         return dict(zip(job.crm_ids, job.external_ids, strict=True))
 
-    def _result(self, job: BulkJob, which: str, ext: str, row: Mapping[str, str]) -> BulkResult:
-        crm_id = row.get("sf__Id") or None
-        if which == "successfulResults":
-            return BulkResult(ext, True, crm_id=crm_id or _column(row, "Id"))
-        if which == "unprocessedrecords":
-            message = f"not processed by Bulk job {job.job_id}"
-            return BulkResult(ext, False, code="UNPROCESSED", message=message)
-        code, message = parse_error(row.get("sf__Error") or "")
-        if job.operation == "delete" and code in ALREADY_DELETED:
-            return BulkResult(ext, True, crm_id=crm_id or _column(row, "Id"))
-        return BulkResult(ext, False, crm_id=crm_id, code=code, message=message[:1000])
+
+def _result(
+    job_id: str, operation: str, which: str, key: str, row: Mapping[str, str]
+) -> BulkResult:
+    """One result row as a ``BulkResult`` whose ``external_id`` is the row's ``key``."""
+    crm_id = row.get("sf__Id") or None
+    if which == "successfulResults":
+        return BulkResult(key, True, crm_id=crm_id or _column(row, "Id"))
+    if which == "unprocessedrecords":
+        message = f"not processed by Bulk job {job_id}"
+        return BulkResult(key, False, code="UNPROCESSED", message=message)
+    code, message = parse_error(row.get("sf__Error") or "")
+    if operation == "delete" and code in ALREADY_DELETED:
+        return BulkResult(key, True, crm_id=crm_id or _column(row, "Id"))
+    return BulkResult(key, False, crm_id=crm_id, code=code, message=message[:1000])
 
 
 def _column(row: Mapping[str, str], name: str) -> str | None:

@@ -35,8 +35,9 @@ def poll(
 ) -> tuple[InFlight, dict[str, int]]:
     """Poll every open job once; returns what is still in flight and per-target counts done.
 
-    Job by job, and a finished job's rows read back a thousand at a time: a cycle at scale M
-    lands 55,000 records, whose outbox rows and writes read all at once peaked at ~430 MB.
+    Job by job, and a finished job's results read from its result files a row at a time and
+    recorded a thousand at a time: a cycle at scale M lands 55,000 records, whose outbox
+    rows, writes and results read all at once peaked at ~430 MB.
     """
     with engine.connect() as conn:
         job_ids = [
@@ -55,47 +56,30 @@ def poll(
     return in_flight, done
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    """What polling needs of one outbox row before its job's results are in."""
-
-    id: int
-    external_id: str
-    crm_id: str
-
-
-def _job_of(
-    engine: Engine, targets: Mapping[str, Target], job_id: str
-) -> tuple[Target, Any, list[_Row]]:
-    """The job as submitted (``BulkJob``), rebuilt from its outbox rows (one decoded at a time)."""
-    from connector.push.bulk import BulkJob
-
-    rows: list[_Row] = []
-    first: Write | None = None
+def _job_of(engine: Engine, targets: Mapping[str, Target], job_id: str) -> tuple[Target, str, int]:
+    """The job's object, operation and size, from its outbox rows (the first one decoded)."""
     with engine.connect() as conn:
-        query = (
-            select(outbox.c.id, outbox.c.external_id, outbox.c.write)
-            .where(outbox.c.job_id == job_id, outbox.c.status == "sent")
-            .order_by(outbox.c.id)
-        )
-        by_id = False
-        for r in conn.execute(query):
-            if first is None:
-                first = book.write_from_json(r.write)
-                by_id = targets[first.target].by_id or first.op == "delete"
-            # Updates by Id and deletes are matched to their results by Id.
-            crm_id = (book.write_from_json(r.write).crm_id or "") if by_id else ""
-            rows.append(_Row(r.id, r.external_id, crm_id))
-    assert first is not None
+        base = select(outbox.c.write).where(outbox.c.job_id == job_id, outbox.c.status == "sent")
+        first = book.write_from_json(conn.execute(base.order_by(outbox.c.id).limit(1)).scalar_one())
+        size = conn.execute(
+            select(func.count()).where(outbox.c.job_id == job_id, outbox.c.status == "sent")
+        ).scalar_one()
     target = targets[first.target]
-    job = BulkJob(
-        job_id=job_id.removeprefix(PREFIX),
-        target=target.output,
-        external_ids=tuple(r.external_id for r in rows),
-        operation=kind(first, target),
-        crm_ids=tuple(r.crm_id for r in rows) if by_id else (),
-    )
-    return target, job, rows
+    return target, kind(first, target), int(size)
+
+
+def _rows_by_key(engine: Engine, job_id: str, by_id: bool) -> dict[str, int]:
+    """The job's results' key (External Id; Id for updates by Id and deletes) -> outbox row."""
+    keys: dict[str, int] = {}
+    with engine.connect() as conn:
+        column = outbox.c.write if by_id else outbox.c.external_id
+        query = select(outbox.c.id, column).where(
+            outbox.c.job_id == job_id, outbox.c.status == "sent"
+        )
+        for row_id, value in conn.execute(query):
+            key = (book.write_from_json(value).crm_id or "") if by_id else value
+            keys[key] = row_id
+    return keys
 
 
 def _poll_one(
@@ -107,64 +91,80 @@ def _poll_one(
     in_flight: InFlight,
     done: dict[str, int],
 ) -> None:
-    target, job, rows = _job_of(engine, targets, job_id)
+    target, operation, size = _job_of(engine, targets, job_id)
     try:
-        results = writer.poll(job)
+        finished = writer.finished(job_id.removeprefix(PREFIX), target.output, operation, size)
     except ApiError as exc:
         log.warning("Bulk job %s: poll failed, polled again next cycle: %s", job_id, exc)
-        results = None
-    if results is None:
-        in_flight.update((target.output, r.external_id) for r in rows)
+        finished = None
+    if finished is None:
+        with engine.connect() as conn:
+            query = select(outbox.c.external_id).where(
+                outbox.c.job_id == job_id, outbox.c.status == "sent"
+            )
+            in_flight.update((target.output, e) for e in conn.execute(query).scalars())
         return
-    by_ext = {r.external_id: r for r in results}
-    del results
-    for start in range(0, len(rows), LANDED_CHUNK):
-        chunk = rows[start : start + LANDED_CHUNK]
-        landed = _record_chunk(engine, chunk, by_ext, now)
-        done[target.output] = done.get(target.output, 0) + landed
+    rows = _rows_by_key(engine, job_id, by_id=operation != "upsert")
+    landed = 0
+    chunk: list[tuple[int, Any]] = []
+    for key, result in finished.rows:
+        row_id = rows.pop(key, None)  # a key seen twice: its first result counts
+        if row_id is None:
+            continue
+        chunk.append((row_id, result))
+        if len(chunk) == LANDED_CHUNK:
+            landed += _record_chunk(engine, chunk, now)
+            chunk = []
+    code, message = finished.leftover
+    no_result = _NoResult(code, message)
+    chunk.extend((row_id, no_result) for row_id in rows.values())  # rows no result named
+    del rows
+    for start in range(0, len(chunk), LANDED_CHUNK):
+        landed += _record_chunk(engine, chunk[start : start + LANDED_CHUNK], now)
+    done[target.output] = done.get(target.output, 0) + landed
 
 
-def _record_chunk(
-    engine: Engine, chunk: Sequence[_Row], by_ext: Mapping[str, Any], now: datetime
-) -> int:
-    """A thousand rows of a finished job into the ledger and outbox; how many landed."""
+@dataclass(frozen=True, slots=True)
+class _NoResult:
+    """A record no result of its finished job names, recorded like a failed ``BulkResult``."""
+
+    code: str
+    message: str
+    ok: bool = False
+    crm_id: str | None = None
+
+
+def _record_chunk(engine: Engine, chunk: Sequence[tuple[int, Any]], now: datetime) -> int:
+    """A thousand rows of a finished job (outbox row, its result) into the ledger and outbox;
+    how many landed."""
     with UnitOfWork(engine) as uow:
         query = select(outbox.c.id, outbox.c.run_id, outbox.c.write).where(
-            outbox.c.id.in_([r.id for r in chunk])
+            outbox.c.id.in_([row_id for row_id, _ in chunk])
         )
         stored = {r.id: r for r in uow.conn.execute(query)}
         landed: list[tuple[Write, str | None, int]] = []
-        for row in chunk:
-            w = book.write_from_json(stored[row.id].write)
-            res = by_ext.get(row.external_id)
-            if res is not None and res.ok:
-                landed.append((w, res.crm_id, row.id))
+        for row_id, res in chunk:
+            w = book.write_from_json(stored[row_id].write)
+            if res.ok:
+                landed.append((w, res.crm_id, row_id))
                 continue
-            code = res.code if res is not None else "NO_RESULT"
-            message = res.message if res is not None else "no result for this record"
-            transient = code in ("UNPROCESSED", "BULK_JOB_FAILED", "NO_RESULT")
-            run_id = stored[row.id].run_id
-            book.failed(uow.conn, run_id, w, code, message, now, transient=transient)
-            book.mark(uow.conn, [row.id], "failed", now, code, message)
+            transient = res.code in ("UNPROCESSED", "BULK_JOB_FAILED", "NO_RESULT")
+            run_id = stored[row_id].run_id
+            book.failed(uow.conn, run_id, w, res.code, res.message, now, transient=transient)
+            book.mark(uow.conn, [row_id], "failed", now, res.code, res.message)
         book.landed(uow.conn, landed, now)
         uow.commit()
     return len(landed)
 
 
-def submit(
-    engine: Engine,
-    writer: Any,
-    target: Target,
-    writes: Sequence[Write],
-    outbox_id: Mapping[int, int],
-    now: datetime,
-) -> int:
-    """Send ``writes`` as ingest jobs and mark their outbox rows as in flight; jobs made."""
-    jobs = writer.submit(target, writes, now)
-    by_ext = {w.external_id: w for w in writes}
+def submit(engine: Engine, writer: Any, spool: Any, now: datetime) -> int:
+    """Send a spool's writes (``bulk.Spool``, tagged with their outbox rows) as ingest jobs
+    and mark those rows as in flight; jobs made."""
+    jobs = writer.submit_spool(spool)
     with UnitOfWork(engine) as uow:
         for job in jobs:
-            rows = [outbox_id[id(by_ext[e])] for e in job.external_ids]
-            book.mark(uow.conn, rows, "sent", now, job_id=f"{PREFIX}{job.job_id}")
+            for start in range(0, len(job.tags), LANDED_CHUNK):
+                rows = job.tags[start : start + LANDED_CHUNK]
+                book.mark(uow.conn, rows, "sent", now, job_id=f"{PREFIX}{job.job_id}")
         uow.commit()
     return len(jobs)

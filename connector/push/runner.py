@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from connector.errors import ApiError, FatalApiError, QuotaExhausted, TransientApiError
 from connector.push import inflight
@@ -21,7 +21,7 @@ from connector.push import ledger as book
 from connector.push import salesforce as sfw
 from connector.reconcile.model import Observation, Plan, Write
 from connector.reconcile.plan import ZENDESK
-from connector.store.schema import ledger, outbox
+from connector.store.schema import desired_outputs, ledger, outbox
 from connector.store.uow import UnitOfWork
 from connector.targets import Target
 
@@ -113,6 +113,23 @@ def push(
     return session.report
 
 
+@dataclass
+class _BulkObject:
+    """One object's writes on the Bulk path while its parts come (``send(more=True)``): in
+    memory up to the threshold (they go by Collections at the object's end), past it on disk
+    in a ``Spool`` (they go as jobs). Of the spooled writes it keeps only what a later object
+    reads: parents' External Ids (children and tickets wait for a job) and, for a child, its
+    parent's (a job that fails holds the parent's ``after_siblings`` record)."""
+
+    writes: list[Write] = field(default_factory=list)
+    ids: dict[int, int] = field(default_factory=dict)  # id(write) -> outbox row
+    direct: bool = False  # cannot pass the threshold: by Collections as its parts come
+    spool: Any = None  # a ``bulk.Spool`` once past the threshold
+    count: int = 0
+    keys: list[str] = field(default_factory=list)
+    parents: set[str] = field(default_factory=set)
+
+
 class PushSession:
     """One push, fed a plan a part at a time (``send``: one object's writes, in write order).
 
@@ -121,6 +138,10 @@ class PushSession:
     children wait), records sent in a Bulk job (their children and tickets wait), and the
     Zendesk creates of unknown outcome. ``begin`` polls open jobs and settles what an earlier
     run left in the outbox, once, before the first part.
+
+    An object planned in key ranges comes in several parts (``more``): a part's short last
+    Collections batch waits for the next part (calls stay ⌈n/200⌉ for the object), and on the
+    Bulk path the object's writes wait, spooled to disk past the threshold, for its last part.
     """
 
     def __init__(
@@ -147,6 +168,14 @@ class PushSession:
         self.in_bulk: set[tuple[str, str]] = set()  # sent in this push's Bulk jobs
         self.failed = _Failed()
         self.unknown: set[str] = set()
+        # An object's parts not sent yet: Collections writes of a short batch, Bulk objects.
+        self.carry: list[Write] = []
+        self.carry_ids: dict[int, int] = {}
+        self.bulk_objects: dict[str, _BulkObject] = {}
+        # Objects a later object names as parent (children wait for a parent in a job), and the
+        # CTAs (their tickets do): what ``in_bulk`` needs to hold.
+        self.parents = {t.parent.output for t in targets.values() if t.parent is not None}
+        self.parents.add("cta")
 
     def begin(self) -> None:
         """Poll the open Bulk jobs, supersede what an earlier run left pending, take Zendesk
@@ -168,8 +197,11 @@ class PushSession:
         """False once the push stopped or failed: the rest waits for the next cycle."""
         return self.report.status == "completed"
 
-    def send(self, writes: Sequence[Write], observations: Sequence[Observation] = ()) -> None:
-        """One part of the plan: into the outbox, then Salesforce, then Zendesk."""
+    def send(
+        self, writes: Sequence[Write], observations: Sequence[Observation] = (), more: bool = False
+    ) -> None:
+        """One part of the plan: into the outbox, then Salesforce, then Zendesk. With ``more``,
+        another part of the same object follows (see the class)."""
         if self.bulk is not None:
             writes = _not_in_flight(list(writes), self.in_flight, self.targets, self.report)
         with UnitOfWork(self.engine) as uow:
@@ -180,7 +212,7 @@ class PushSession:
         if not self.going:
             return
         try:
-            self._salesforce([w for w in writes if w.target != ZENDESK], outbox_id)
+            self._salesforce([w for w in writes if w.target != ZENDESK], outbox_id, more)
             self._zendesk([w for w in writes if w.target == ZENDESK], outbox_id)
         except QuotaExhausted as exc:
             self.report.status, self.report.error = "stopped", str(exc)
@@ -192,22 +224,20 @@ class PushSession:
             self.report.status, self.report.error = "failed", str(exc)
             log.error("push failed: %s", exc)
 
-    def _salesforce(self, writes: list[Write], outbox_id: Mapping[int, int]) -> None:
+    def _salesforce(self, writes: list[Write], outbox_id: dict[int, int], more: bool) -> None:
         engine, report, now = self.engine, self.report, self.now
-        if self.bulk is not None and writes:
-            writes = _submit_bulk(
-                engine,
-                self.bulk,
-                writes,
-                self.targets,
-                self.bulk_threshold,
-                outbox_id,
-                report,
-                now,
-                self.failed,
-                self.in_bulk,
-            )
-        for t, how, batch in sfw.batches(writes, self.targets):
+        if self.bulk is not None:
+            writes = self._bulk_parts(writes, outbox_id, more)
+        if self.carry:  # the short batch an earlier part of this object left
+            writes = [*self.carry, *writes]
+            outbox_id.update(self.carry_ids)
+            self.carry, self.carry_ids = [], {}
+        batches = sfw.batches(writes, self.targets)
+        if more:  # a short batch waits for the next part
+            self.carry = [w for _, _, b in batches if len(b) < sfw.BATCH for w in b]
+            self.carry_ids = {id(w): outbox_id[id(w)] for w in self.carry}
+            batches = [b for b in batches if len(b[2]) == sfw.BATCH]
+        for t, how, batch in batches:
             if self.should_stop():
                 report.status = "stopped"
                 break
@@ -220,6 +250,82 @@ class PushSession:
             )
             if self.progress is not None:
                 self.progress(t.output, len(batch))
+
+    def _bulk_parts(
+        self, writes: list[Write], outbox_id: dict[int, int], more: bool
+    ) -> list[Write]:
+        """Objects with more writes than the threshold go as ingest jobs; a child of a record
+        in a job waits for it (next cycle), since it names its parent by External Id. An
+        object's writes are held until its last part (``more`` false); returns the writes for
+        Collections now, in plan order (their outbox rows added to ``outbox_id``)."""
+        per_target: dict[str, list[Write]] = {t: [] for t in self.bulk_objects}  # open ones
+        for w in writes:
+            per_target.setdefault(w.target, []).append(w)
+        rest: list[Write] = []
+        waiting: list[Write] = []
+        for target, group in per_target.items():  # plan order: parents first
+            ready = _not_in_flight(group, self.in_bulk, self.targets, self.report)
+            if len(ready) < len(group):  # by identity: comparing Writes by value is quadratic
+                kept = {id(w) for w in ready}
+                waiting.extend(w for w in group if id(w) not in kept)
+            held = self.bulk_objects.get(target)
+            if held is None:
+                direct = more and _most_writes(self.engine, target) <= self.bulk_threshold
+                held = self.bulk_objects[target] = _BulkObject(direct=direct)
+            if held.direct:
+                rest.extend(ready)
+            else:
+                self._hold(held, self.targets[target], ready, outbox_id)
+            if more:
+                continue  # the object's next part follows
+            del self.bulk_objects[target]
+            if held.spool is None:
+                rest.extend(held.writes)
+                outbox_id.update(held.ids)
+            else:
+                self._submit_spool(self.targets[target], held)
+        if waiting:
+            ids = [outbox_id[id(w)] for w in waiting]
+            _hold_for_bulk_parent(self.engine, ids, self.now, "its parent")
+        return rest
+
+    def _hold(
+        self, held: _BulkObject, t: Target, ready: list[Write], outbox_id: Mapping[int, int]
+    ) -> None:
+        """``ready`` into the object's held writes; past the threshold, all of them spooled."""
+        held.count += len(ready)
+        if held.spool is None and held.count <= self.bulk_threshold:
+            held.writes.extend(ready)
+            held.ids.update((id(w), outbox_id[id(w)]) for w in ready)
+            return
+        if held.spool is None:
+            assert self.bulk is not None
+            held.spool = self.bulk.spool(t, self.now)
+            ready, held.writes = [*held.writes, *ready], []
+            outbox_id = {**held.ids, **outbox_id}
+            held.ids = {}
+        for w in ready:
+            held.spool.add(w, outbox_id[id(w)])
+            if t.output in self.parents:
+                held.keys.append(w.external_id)
+            if t.parent is not None and w.parent_external_id:
+                held.parents.add(w.parent_external_id)
+
+    def _submit_spool(self, t: Target, held: _BulkObject) -> None:
+        """A spooled object's jobs; its outbox rows marked as in them (or, when the jobs could
+        not be submitted, its records as failed in this push: their children wait)."""
+        try:
+            self.report.bulk_jobs += inflight.submit(self.engine, self.bulk, held.spool, self.now)
+        except TransientApiError as exc:
+            log.warning("Bulk job for %s not submitted, next cycle: %s", t.output, exc)
+            self.failed.records.update((t.output, e) for e in held.keys)
+            if t.parent is not None:
+                self.failed.parents.update((t.parent.output, p) for p in held.parents)
+            return
+        finally:
+            held.spool.close()
+        self.in_bulk.update((t.output, e) for e in held.keys)
+        self.report.count(t.output).pending += held.count
 
     def _zendesk(self, writes: list[Write], outbox_id: Mapping[int, int]) -> None:
         # A ticket links to its CTA by Id: one whose CTA is in a Bulk job waits for it, marked
@@ -266,47 +372,15 @@ def _not_in_flight(
     return keep
 
 
-def _submit_bulk(
-    engine: Engine,
-    bulk: Any,
-    writes: list[Write],
-    targets: Mapping[str, Target],
-    threshold: int,
-    outbox_id: Mapping[int, int],
-    report: PushReport,
-    now: datetime,
-    failed: _Failed,
-    sent: set[tuple[str, str]],
-) -> list[Write]:
-    """Objects with more writes than ``threshold`` go as ingest jobs (into ``sent``); a child
-    of a record in a job waits for it (next cycle), since it names its parent by External Id.
-    Returns the writes left for Collections, in plan order."""
-    per_target: dict[str, list[Write]] = {}
-    for w in writes:
-        per_target.setdefault(w.target, []).append(w)
-    rest: list[Write] = []
-    waiting: list[Write] = []
-    for target, group in per_target.items():  # plan order: parents first
-        t = targets[target]
-        ready = _not_in_flight(group, sent, targets, report) if sent else group
-        if len(ready) < len(group):  # by identity: comparing Writes by value is quadratic
-            kept = {id(w) for w in ready}
-            waiting.extend(w for w in group if id(w) not in kept)
-        if len(ready) <= threshold:
-            rest.extend(ready)
-            continue
-        try:
-            report.bulk_jobs += inflight.submit(engine, bulk, t, ready, outbox_id, now)
-        except TransientApiError as exc:
-            log.warning("Bulk job for %s not submitted, next cycle: %s", target, exc)
-            for w in ready:
-                failed.add(w, t)
-            continue
-        sent.update((w.target, w.external_id) for w in ready)
-        report.count(target).pending += len(ready)
-    if waiting:
-        _hold_for_bulk_parent(engine, [outbox_id[id(w)] for w in waiting], now, "its parent")
-    return rest
+def _most_writes(engine: Engine, target: str) -> int:
+    """The most writes an object's plan can hold: one a desired output, two a ledger row (a
+    person reopened it: its closed date cleared; then its update, or its rule went quiet)."""
+    with engine.connect() as conn:
+        desired = conn.execute(
+            select(func.count()).where(desired_outputs.c.object == target)
+        ).scalar_one()
+        rows = conn.execute(select(func.count()).where(ledger.c.target == target)).scalar_one()
+    return int(desired) + 2 * int(rows)
 
 
 def _hold_for_bulk_parent(engine: Engine, ids: Sequence[int], now: datetime, whose: str) -> None:
@@ -520,11 +594,16 @@ def _unknown_creates(conn: Any, now: datetime) -> set[str]:
 
 
 def _poll_zendesk(engine: Engine, writer: Any, report: PushReport, now: datetime) -> None:
+    """Poll every Zendesk job in flight once; record the tickets of the finished ones.
+
+    The jobs are rebuilt from their outbox rows without the writes (16,500 tickets at scale L,
+    each write carrying its evidence); a finished job's writes are read a thousand at a time.
+    """
     from connector.push.zendesk import SubmittedJob
 
     with engine.connect() as conn:
         rows = conn.execute(
-            select(outbox)
+            select(outbox.c.id, outbox.c.job_id, outbox.c.op, outbox.c.external_id)
             .where(
                 outbox.c.target == ZENDESK, outbox.c.status == "sent", outbox.c.job_id.is_not(None)
             )
@@ -535,6 +614,7 @@ def _poll_zendesk(engine: Engine, writer: Any, report: PushReport, now: datetime
     jobs: dict[str, list[Any]] = {}
     for r in rows:
         jobs.setdefault(r.job_id, []).append(r)
+    del rows
     submitted = [
         SubmittedJob(
             job_id, rs[0].op if rs[0].op == "create" else "update", tuple(r.external_id for r in rs)
@@ -547,32 +627,47 @@ def _poll_zendesk(engine: Engine, writer: Any, report: PushReport, now: datetime
     except ApiError as exc:
         log.warning("Zendesk job poll failed; polled again next cycle: %s", exc)
         return
+    del submitted
+    finished: list[tuple[int, Any]] = []  # (outbox row, its ticket's result)
+    for job_id, outcome in results.items():
+        if outcome is None:
+            continue
+        by_ext = {r.external_id: r for r in jobs[job_id]}
+        for res in outcome:
+            row = by_ext.get(res.external_id)
+            if row is not None:
+                finished.append((row.id, res))
+    del jobs, results
+    for start in range(0, len(finished), book.LANDED_CHUNK):
+        _record_tickets(engine, finished[start : start + book.LANDED_CHUNK], report, now)
+
+
+def _record_tickets(
+    engine: Engine, finished: Sequence[tuple[int, Any]], report: PushReport, now: datetime
+) -> None:
+    """Finished jobs' tickets (outbox row, result) into the ledger and the outbox."""
     with UnitOfWork(engine) as uow:
+        query = select(outbox.c.id, outbox.c.run_id, outbox.c.write).where(
+            outbox.c.id.in_([i for i, _ in finished])
+        )
+        stored = {r.id: r for r in uow.conn.execute(query)}
         landed: list[tuple[Write, str | None, int]] = []
-        for job_id, outcome in results.items():
-            if outcome is None:
-                continue
-            by_ext = {r.external_id: r for r in jobs[job_id]}
-            for res in outcome:
-                row = by_ext.get(res.external_id)
-                if row is None:
-                    continue
-                w = book.write_from_json(row.write)
-                if res.ok:
-                    landed.append((w, str(res.ticket_id), row.id))
-                    counts = report.count(ZENDESK)
-                    counts.add(w.op)
-                    counts.pending = max(0, counts.pending - 1)
-                    report.zendesk_done += 1
-                elif res.code == "JobNotFound" and w.op == "create":
-                    # The job expired before we saw it end: the outcome is unknown, so the
-                    # next cycle looks the ticket up by external_id before creating it again.
-                    book.mark(uow.conn, [row.id], "pending", now, res.code, res.message)
-                else:
-                    book.failed(
-                        uow.conn, row.run_id, w, res.code, res.message, now, transient=False
-                    )
-                    book.mark(uow.conn, [row.id], "failed", now, res.code, res.message)
-                    report.count(ZENDESK).failed += 1
+        for row_id, res in finished:
+            row = stored[row_id]
+            w = book.write_from_json(row.write)
+            if res.ok:
+                landed.append((w, str(res.ticket_id), row_id))
+                counts = report.count(ZENDESK)
+                counts.add(w.op)
+                counts.pending = max(0, counts.pending - 1)
+                report.zendesk_done += 1
+            elif res.code == "JobNotFound" and w.op == "create":
+                # The job expired before we saw it end: the outcome is unknown, so the
+                # next cycle looks the ticket up by external_id before creating it again.
+                book.mark(uow.conn, [row_id], "pending", now, res.code, res.message)
+            else:
+                book.failed(uow.conn, row.run_id, w, res.code, res.message, now, transient=False)
+                book.mark(uow.conn, [row_id], "failed", now, res.code, res.message)
+                report.count(ZENDESK).failed += 1
         book.landed(uow.conn, landed, now)
         uow.commit()

@@ -105,6 +105,9 @@ class Plan:
     skips: list[Skip] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     waiting_on_jobs: int = 0  # desired writes skipped because a job still carries them
+    # A part of one object planned in key ranges (``reconcile.stages``) with more to come: the
+    # push keeps its short batches (and a Bulk job's rows) for the parts that follow.
+    more: bool = False
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Per target: creates, updates, closes, deletes, skips."""

@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import ColumnElement, Connection, Table, select
 
 from connector.mappings import MappingSet
 from connector.reconcile.model import CrmRecord, LedgerEntry
@@ -23,6 +23,19 @@ from connector.targets import Target
 
 ZENDESK_CLOSED = ("solved", "closed", "deleted")
 SHORT = 64  # text up to this long is shared between rows (ids, dates, statuses, rule names)
+# A range of keys (External Ids): from the first (inclusive) to the second (exclusive); None
+# leaves that side open.
+Span = tuple[str | None, str | None]
+WHOLE: Span = (None, None)
+
+
+def within(column: ColumnElement[Any], span: Span) -> list[ColumnElement[bool]]:
+    """The conditions that keep ``column`` in ``span`` (none for the whole range)."""
+    lo, hi = span
+    return [
+        *([column >= lo] if lo is not None else []),
+        *([column < hi] if hi is not None else []),
+    ]
 
 
 def _share(text: Any) -> Any:
@@ -46,17 +59,19 @@ def load_desired(
     rules: Collection[str] | None = None,
     *,
     evidence: bool = True,
+    span: Span = WHOLE,
 ) -> list[DesiredOutput]:
     """The last evaluation's outputs in key order (Zendesk tasks stored as ``key#zendesk`` get
-    their key); with ``objects`` or ``rules``, only those objects' or rules' outputs. Without
-    ``evidence`` the outputs leave out their evidence text, which the plan does not read (a
-    CTA's evidence field is in its ``fields``)."""
+    their key); with ``objects`` or ``rules``, only those objects' or rules' outputs (with
+    ``span``, only keys in it). Without ``evidence`` the outputs leave out their evidence text,
+    which the plan does not read (a CTA's evidence field is in its ``fields``)."""
     out: list[DesiredOutput] = []
     query = select(desired_outputs).order_by(desired_outputs.c.key)
     if objects is not None:
         query = query.where(desired_outputs.c.object.in_(list(objects)))
     if rules is not None:
         query = query.where(desired_outputs.c.rule.in_(list(rules)))
+    query = query.where(*within(desired_outputs.c.key, span))
     for r in conn.execute(query):
         key = r.key.removesuffix("#zendesk") if r.object == ZENDESK else r.key
         out.append(
@@ -75,11 +90,15 @@ def load_desired(
     return out
 
 
-def load_ledger(conn: Connection, targets: Collection[str] | None = None) -> list[LedgerEntry]:
-    """The ledger (with ``targets``, only those outputs' rows), in key order."""
+def load_ledger(
+    conn: Connection, targets: Collection[str] | None = None, span: Span = WHOLE
+) -> list[LedgerEntry]:
+    """The ledger (with ``targets``, only those outputs' rows; with ``span``, only External
+    Ids in it), in key order."""
     query = select(ledger).order_by(ledger.c.target, ledger.c.external_id)
     if targets is not None:
         query = query.where(ledger.c.target.in_(list(targets)))
+    query = query.where(*within(ledger.c.external_id, span))
     return [
         LedgerEntry(
             target=_share(r.target),
@@ -114,11 +133,13 @@ def load_crm(
     *,
     zendesk: bool = True,
     ids: Collection[str] | None = None,
+    span: Span = WHOLE,
 ) -> CrmState:
     """Every record of the connector's objects in the mirror, keyed as ``plan`` expects
     (the Zendesk tickets too, unless ``zendesk`` is false). With ``ids``, a by-Id object's
     records (contacts, accounts) are kept only when their Id is one of those: the plan looks
-    them up by the Ids its outputs name, and the mirror holds every contact of the org."""
+    them up by the Ids its outputs name, and the mirror holds every contact of the org. With
+    ``span``, only keyed records whose External Id is in it."""
     state: dict[tuple[str, str], CrmRecord] = {}
     for t in targets.values():
         if t.stream is None or t.stream not in tables:
@@ -128,6 +149,10 @@ def load_crm(
         if t.by_id:
             guard = cols.get("guard")
             query = select(table.c.id, table.c.deleted, *([table.c[guard]] if guard else []))
+            if ids is not None:  # the Ids' range (an index range), then the Ids themselves
+                if not ids:
+                    continue
+                query = query.where(table.c.id >= min(ids), table.c.id <= max(ids))
             for r in conn.execute(query):
                 if ids is None or r.id in ids:
                     state[(t.output, r.id)] = CrmRecord(
@@ -140,7 +165,7 @@ def load_crm(
         wanted = [c for c in ("status", "closed_flag", "snooze", "hash") if c in cols]
         query = select(
             table.c.id, table.c.deleted, table.c[ext], *(table.c[cols[c]] for c in wanted)
-        ).where(table.c[ext].is_not(None))
+        ).where(table.c[ext].is_not(None), *within(table.c[ext], span))
         for r in conn.execute(query):
             got = dict(zip(wanted, r[3:], strict=True))
             state[(t.output, r[2])] = _record(t, r.id, r.deleted, got)
@@ -198,14 +223,17 @@ def _record(t: Target, crm_id: str, deleted: bool, got: Mapping[str, Any]) -> Cr
     )
 
 
-def load_in_flight(conn: Connection, target: str | None = None) -> frozenset[tuple[str, str]]:
+def load_in_flight(
+    conn: Connection, target: str | None = None, span: Span = WHOLE
+) -> frozenset[tuple[str, str]]:
     """Writes sent in a Bulk or Zendesk job whose results are not in yet (the outbox); with
-    ``target``, that object's only."""
+    ``target``, that object's only (with ``span``, External Ids in it)."""
     query = select(outbox.c.target, outbox.c.external_id).where(
         outbox.c.status == "sent", outbox.c.job_id.is_not(None)
     )
     if target is not None:
         query = query.where(outbox.c.target == target)
+    query = query.where(*within(outbox.c.external_id, span))
     return frozenset((_share(r.target), r.external_id) for r in conn.execute(query))
 
 

@@ -146,6 +146,57 @@ def test_450_cta_upserts_land_in_one_job_with_their_ids(writer, api, sandbox) ->
     assert jobs_calls[-1].path.endswith("/successfulResults")
 
 
+@pytest.fixture
+def uploaded(monkeypatch) -> list[bytes]:  # type: ignore[no-untyped-def]
+    """The bytes of every Bulk upload the client sends, in order."""
+    bodies: list[bytes] = []
+    upload = SalesforceClient.bulk_ingest_upload
+
+    def spy(self: SalesforceClient, job_id: str, body: Any) -> None:
+        upload(self, job_id, body)
+        body.seek(0)
+        bodies.append(body.read())
+
+    monkeypatch.setattr(SalesforceClient, "bulk_ingest_upload", spy)
+    return bodies
+
+
+def test_a_job_spooled_to_disk_uploads_the_bytes_of_the_whole_csv_and_lands(  # type: ignore[no-untyped-def]
+    writer, api, uploaded
+) -> None:
+    # Rows of every shape: a cleared field (#N/A), untouched cells, quotes and new lines, and a
+    # column only later rows have, so the header is known only once every row is spooled.
+    writes = [cta(i) for i in range(300)]
+    for i in range(100):  # a create leaves a blank field out: no Reason__c column until row 100
+        writes[i] = replace(writes[i], values={**writes[i].values, "reason": None})
+    writes[107] = replace(cta(107, op="update"), changed=("priority",))
+    writes[107] = replace(writes[107], values={**writes[107].values, "priority": None})
+    (job,) = writer.submit(TARGETS["cta"], writes, NOW)
+
+    whole = to_csv(TARGETS["cta"], writes, TARGETS, NOW)
+    assert uploaded == [whole.encode("utf-8")]
+    assert whole.splitlines()[0].endswith(",Reason__c") and "#N/A" in whole
+    assert job.external_ids == tuple(w.external_id for w in writes)
+    results = writer.poll(job)
+    assert results is not None and all(r.ok for r in results)
+    assert len(_ours(api)) == 300
+
+
+def test_a_spool_split_into_uploads_sends_every_row_once_each_under_the_limit(  # type: ignore[no-untyped-def]
+    client, uploaded
+) -> None:
+    writer = BulkWriter(client, TARGETS, max_upload_bytes=4_000)
+    writes = [cta(i) for i in range(30)]
+    jobs = writer.submit(TARGETS["cta"], writes, NOW)
+
+    whole = to_csv(TARGETS["cta"], writes, TARGETS, NOW).encode("utf-8").split(b"\n")
+    header, rows = whole[0], [r for r in whole[1:] if r]
+    assert len(uploaded) == len(jobs) > 1
+    assert all(len(u) <= 4_000 and u.split(b"\n")[0] == header for u in uploaded)
+    assert [r for u in uploaded for r in u.split(b"\n")[1:] if r] == rows
+    assert [e for j in jobs for e in j.external_ids] == [w.external_id for w in writes]
+
+
 def test_a_task_names_its_cta_through_the_polymorphic_header_and_lands_on_it(writer, api) -> None:  # type: ignore[no-untyped-def]
     parent = cta(1)
     _done(writer, writer.submit(TARGETS["cta"], [parent], NOW))

@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
-from connector.push import ledger as book
 from connector.push import runner
-from connector.push.bulk import BulkJob
+from connector.push.bulk import BulkJob, Spool, SpooledJob
 from connector.reconcile.model import Plan, Write
 from connector.reconcile.plan import ZENDESK
 from connector.store import make_engine, upgrade
-from connector.store.schema import outbox
+from connector.store.schema import desired_outputs, outbox
 from connector.store.uow import UnitOfWork
 from connector.targets import Target, load_targets
 
@@ -34,15 +33,39 @@ def store(tmp_path: Path) -> Iterator[Engine]:
 
 
 class FakeBulk:
-    """Takes every job; remembers what it was given."""
+    """Takes every job from its spool (the real one); remembers what it was given."""
 
     def __init__(self) -> None:
         self.jobs: list[BulkJob] = []
 
-    def submit(self, target: Target, writes: Sequence[Write], now: datetime) -> list[BulkJob]:
-        job = BulkJob(f"750{len(self.jobs)}", target.output, tuple(w.external_id for w in writes))
-        self.jobs.append(job)
-        return [job]
+    def spool(self, target: Target, now: datetime) -> Spool:
+        return Spool(target, TARGETS, now)
+
+    def submit_spool(self, spool: Spool) -> list[SpooledJob]:
+        out = []
+        for how in spool.headers:
+            rows = list(spool.rows(how))
+            job_id = f"750{len(self.jobs)}"
+            self.jobs.append(BulkJob(job_id, spool.target.output, tuple(r[1] for r in rows), how))
+            out.append(SpooledJob(job_id, how, [r[0] for r in rows]))
+        return out
+
+
+class FakeCollections:
+    """Takes every Collections call; remembers each call's External Ids (or Ids)."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def collections_upsert(
+        self, sobject: str, external_id_field: str, records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        self.calls.append([r[external_id_field] for r in records])
+        return [{"success": True, "id": f"a0X{i}"} for i in range(len(records))]
+
+    def collections_update(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self.calls.append([r["Id"] for r in records])
+        return [{"success": True, "id": r["Id"]} for r in records]
 
 
 def _write(target: str, ext: str, parent: str | None = None) -> Write:
@@ -61,29 +84,28 @@ def test_children_of_records_in_a_job_wait_and_the_rest_go_their_way_without_com
     tasks = [_write("task", f"support_risk:{i}/t", f"support_risk:{i % 150}") for i in range(2_000)]
     free = [_write("task", f"usage_drop:{i}/t", f"usage_drop:{i}") for i in range(50)]
     writes = [*ctas, *tasks, *free]  # the usage_drop CTAs are not in this plan
-    with UnitOfWork(store) as uow:
-        ids = book.write_outbox(uow.conn, None, writes, NOW)
-        uow.commit()
-    outbox_id = {id(w): i for w, i in zip(writes, ids, strict=True)}
 
     def no_value_compare(self: Write, other: object) -> bool:
         raise AssertionError("writes compared by value")
 
     monkeypatch.setattr(Write, "__eq__", no_value_compare)
-    bulk, report, sent = FakeBulk(), runner.PushReport(), set()
-    rest = runner._submit_bulk(
-        store, bulk, writes, TARGETS, 100, outbox_id, report, NOW, runner._Failed(), sent
+    bulk, api = FakeBulk(), FakeCollections()
+    session = runner.PushSession(
+        store, salesforce=api, targets=TARGETS, now=NOW, bulk=bulk, bulk_threshold=100
     )
+    session.send(writes)
     monkeypatch.undo()
 
     assert [(j.target, len(j.external_ids)) for j in bulk.jobs] == [("cta", 150)]
-    assert sent == {("cta", w.external_id) for w in ctas}
-    assert rest == free  # 50 tasks: Collections, in plan order
+    assert session.in_bulk == {("cta", w.external_id) for w in ctas}
+    assert api.calls == [[w.external_id for w in free]]  # 50 tasks: Collections, in plan order
     with store.connect() as conn:
         status = {r.id: (r.status, r.code) for r in conn.execute(select(outbox))}
-    assert {status[outbox_id[id(w)]] for w in tasks} == {("superseded", "PARENT_IN_BULK_JOB")}
-    assert {status[outbox_id[id(w)]] for w in free} == {("pending", None)}
-    assert report.count("task").pending == len(tasks)
+    ids = {w.external_id: i for w, i in zip(writes, range(1, len(writes) + 1), strict=True)}
+    assert {status[ids[w.external_id]] for w in tasks} == {("superseded", "PARENT_IN_BULK_JOB")}
+    assert {status[ids[w.external_id]] for w in free} == {("done", None)}
+    assert {status[ids[w.external_id]] for w in ctas} == {("sent", None)}
+    assert session.report.count("task").pending == len(tasks)
 
 
 class FakeZendesk:
@@ -157,3 +179,125 @@ def test_a_push_fed_one_object_at_a_time_holds_children_of_a_job_sent_in_an_earl
         rows = {r.target: (r.status, r.code) for r in conn.execute(select(outbox))}
     held = ("superseded", "PARENT_IN_BULK_JOB")
     assert rows == {"cta": ("sent", None), "task": held, ZENDESK: held}
+
+
+# -- an object fed in parts (planned in key ranges) ----------------------------------------------
+def _persona(i: int) -> Write:
+    ext = f"persona:003{i:015d}"
+    values = {"persona": "Champion"}
+    return Write(
+        "update", "persona", ext, ext, ext, "persona", None, values, values, "h", (), f"003{i:015d}"
+    )
+
+
+def _parts(writes: list[Write], *sizes: int) -> list[list[Write]]:
+    out, start = [], 0
+    for n in sizes:
+        out.append(writes[start : start + n])
+        start += n
+    return out
+
+
+def _outputs(store: Engine, writes: Sequence[Write]) -> None:
+    """Desired outputs behind ``writes``: what the push counts to know an object's most writes."""
+    rows = [
+        {"key": w.key, "rule": w.rule, "object": w.target, "fields": {}, "evidence": "",
+         "evaluated_at": NOW}
+        for w in writes
+    ]  # fmt: skip
+    with UnitOfWork(store) as uow:
+        uow.conn.execute(insert(desired_outputs), rows)
+        uow.commit()
+
+
+def _feed(session: runner.PushSession, parts: list[list[Write]]) -> None:
+    for n, part in enumerate(parts):
+        session.send(part, more=n < len(parts) - 1)
+
+
+def test_collections_batches_carry_across_parts_so_an_object_takes_ceil_n_over_200_calls(
+    store: Engine,
+) -> None:
+    personas = [_persona(i) for i in range(1_000)]
+    ctas = [_write("cta", f"support_risk:{i}") for i in range(250)]
+    api = FakeCollections()
+    session = runner.PushSession(store, salesforce=api, targets=TARGETS, now=NOW)
+    session.send(ctas)
+    _feed(session, _parts(personas, 333, 0, 333, 334))  # a part may plan no write at all
+
+    assert [len(c) for c in api.calls] == [200, 50, 200, 200, 200, 200, 200]
+    assert [e for c in api.calls[2:] for e in c] == [w.crm_id for w in personas]  # in order
+    assert session.report.count("persona").updated == 1_000
+    with store.connect() as conn:
+        assert {r.status for r in conn.execute(select(outbox))} == {"done"}
+
+
+def test_the_short_batch_of_an_object_goes_out_when_the_next_object_comes(store: Engine) -> None:
+    api = FakeCollections()
+    session = runner.PushSession(store, salesforce=api, targets=TARGETS, now=NOW)
+    session.send([_persona(i) for i in range(250)], more=True)
+    assert [len(c) for c in api.calls] == [200]
+    session.send([_write("cta", "support_risk:1")])  # its caller ended the object: sent now
+    assert [len(c) for c in api.calls] == [200, 50, 1]
+
+
+def _bulk_session(
+    store: Engine, n: int, *, threshold: int
+) -> tuple[list[Write], runner.PushSession, FakeBulk, FakeCollections]:
+    """``n`` persona outputs in the store, and a Bulk-path session over fakes."""
+    personas = [_persona(i) for i in range(n)]
+    _outputs(store, personas)
+    bulk, api = FakeBulk(), FakeCollections()
+    session = runner.PushSession(
+        store, salesforce=api, targets=TARGETS, now=NOW, bulk=bulk, bulk_threshold=threshold
+    )
+    return personas, session, bulk, api
+
+
+def test_on_the_bulk_path_an_object_over_the_threshold_in_parts_goes_as_one_job(
+    store: Engine,
+) -> None:
+    personas, session, bulk, api = _bulk_session(store, 600, threshold=500)
+    _feed(session, _parts(personas, 300, 0, 300))
+
+    assert api.calls == []
+    assert [(j.target, j.external_ids) for j in bulk.jobs] == [
+        ("persona", tuple(w.external_id for w in personas))
+    ]
+    assert session.report.bulk_jobs == 1 and session.report.count("persona").pending == 600
+    with store.connect() as conn:
+        rows = conn.execute(select(outbox.c.status, outbox.c.job_id)).all()
+    assert {tuple(r) for r in rows} == {("sent", "bulk:7500")}
+    assert session.in_bulk == set()  # personas are nobody's parent: not kept
+
+
+def test_on_the_bulk_path_an_object_under_the_threshold_in_parts_goes_by_collections(
+    store: Engine,
+) -> None:
+    # 600 outputs could pass the threshold, so the writes wait for the object's end; 450 did.
+    personas, session, bulk, api = _bulk_session(store, 600, threshold=500)
+    session.send(personas[:150], more=True)
+    session.send(personas[150:300], more=True)
+    assert api.calls == []  # held in memory: at most the threshold's worth
+    session.send(personas[300:450])
+
+    assert bulk.jobs == []
+    assert [len(c) for c in api.calls] == [200, 200, 50]
+    assert [e for c in api.calls for e in c] == [w.crm_id for w in personas[:450]]
+
+
+def test_on_the_bulk_path_an_object_that_cannot_pass_the_threshold_is_sent_as_it_comes(
+    store: Engine,
+) -> None:
+    # 300 outputs and no ledger rows: at most 300 writes, under the threshold of 500, so
+    # nothing is held back (with Collections only, the threshold is above any object).
+    personas = [_persona(i) for i in range(300)]
+    _outputs(store, personas)
+    api = FakeCollections()
+    session = runner.PushSession(
+        store, salesforce=api, targets=TARGETS, now=NOW, bulk=FakeBulk(), bulk_threshold=500
+    )
+    session.send(personas[:250], more=True)
+    assert [len(c) for c in api.calls] == [200]  # the first full batch, at once
+    session.send(personas[250:])
+    assert [len(c) for c in api.calls] == [200, 100]

@@ -9,11 +9,11 @@ on the client's own session counts the API calls and keeps the last ``Sforce-Lim
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
+import tempfile
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import requests
 from simple_salesforce.api import Salesforce
@@ -254,19 +254,16 @@ class SalesforceClient:
             lambda sf: str(self._raw(sf, "POST", "jobs/ingest", json=job).json()["id"]),
         )
 
-    def bulk_ingest_upload(self, job_id: str, csv_text: str) -> None:
-        """``PUT jobs/ingest/ID/batches``: the job's one upload (201; at most 100 MB of CSV)."""
-        data = csv_text.encode("utf-8")
-        self._call(
-            "bulk ingest upload",
-            lambda sf: self._raw(
-                sf,
-                "PUT",
-                f"jobs/ingest/{job_id}/batches",
-                data=data,
-                headers={"Content-Type": "text/csv"},
-            ),
-        )
+    def bulk_ingest_upload(self, job_id: str, body: IO[bytes]) -> None:
+        """``PUT jobs/ingest/ID/batches``: the job's one upload (201; at most 100 MB of CSV),
+        read from ``body`` as it is sent (a retry sends it again from its start)."""
+
+        def put(sf: Salesforce) -> requests.Response:
+            body.seek(0)
+            path = f"jobs/ingest/{job_id}/batches"
+            return self._raw(sf, "PUT", path, data=body, headers={"Content-Type": "text/csv"})
+
+        self._call("bulk ingest upload", put)
 
     def bulk_ingest_close(self, job_id: str) -> dict[str, Any]:
         """``PATCH jobs/ingest/ID`` to ``UploadComplete``: Salesforce queues the job."""
@@ -291,20 +288,30 @@ class SalesforceClient:
             lambda sf: _dict(self._raw(sf, "GET", f"jobs/ingest/{job_id}").json()),
         )
 
-    def bulk_ingest_results(self, job_id: str, kind: str) -> list[dict[str, str]]:
+    def bulk_ingest_results(self, job_id: str, kind: str) -> IO[str]:
         """``successfulResults`` (sf__Id, sf__Created), ``failedResults`` (sf__Id, sf__Error)
-        or ``unprocessedrecords``, each row followed by the uploaded columns."""
+        or ``unprocessedrecords``, each row followed by the uploaded columns: the CSV text,
+        written to a temporary file as it arrives (a job's results can be 170,000 rows) and
+        open at its start; the caller closes it."""
         if kind not in ("successfulResults", "failedResults", "unprocessedrecords"):
             raise ValueError(f"unknown ingest result kind {kind!r}")
+        body = tempfile.TemporaryFile("w+b")  # noqa: SIM115 (returned open)
 
-        def fetch(sf: Salesforce) -> list[dict[str, str]]:
-            response = self._raw(
-                sf, "GET", f"jobs/ingest/{job_id}/{kind}", headers={"Accept": "text/csv"}
-            )
-            text = response.content.decode("utf-8-sig")
-            return list(csv.DictReader(io.StringIO(text, newline="")))
+        def fetch(sf: Salesforce) -> None:
+            body.seek(0)
+            body.truncate()
+            path, headers = f"jobs/ingest/{job_id}/{kind}", {"Accept": "text/csv"}
+            with self._raw(sf, "GET", path, headers=headers, stream=True) as response:
+                for block in response.iter_content(1 << 16):
+                    body.write(block)
 
-        return self._call(f"bulk ingest {kind}", fetch)
+        try:
+            self._call(f"bulk ingest {kind}", fetch)
+        except BaseException:
+            body.close()
+            raise
+        body.seek(0)
+        return io.TextIOWrapper(body, encoding="utf-8-sig", newline="")
 
     # -- sObject Collections writes (idempotent: upserts by External Id, updates by Id) ------
     def collections_upsert(
