@@ -140,7 +140,7 @@ def bulk_sweep(session: requests.Session, base: str, s: Body) -> Swept:
         )
         response.raise_for_status()
         result.calls += 1
-        text = io.StringIO(response.content.decode("utf-8-sig"), newline="")
+        text = io.TextIOWrapper(io.BytesIO(response.content), "utf-8-sig", newline="")
         result.records += sum(1 for row in csv.reader(text) if row) - 1  # less the header
         locator = response.headers.get("Sforce-Locator")
         if locator in (None, "", "null"):
