@@ -110,13 +110,7 @@ def pager_plan(target: Target, config: Path, env: dict[str, str]) -> dict[str, A
             "login_host": "login.salesforce.com",
             "api_version": settings.salesforce.api_version,
             "page_size": PAGE_SIZE,
-            "login": {
-                "grant_type": "password",
-                "client_id": creds.sf_consumer_key,
-                "client_secret": creds.sf_consumer_secret,
-                "username": creds.sf_username,
-                "password": creds.sf_password + creds.sf_security_token,
-            },
+            "login": password_grant(creds),
             "streams": sf,
         },
         "zendesk": {
@@ -125,6 +119,17 @@ def pager_plan(target: Target, config: Path, env: dict[str, str]) -> dict[str, A
             "api_token": creds.zd_api_token,
             "streams": zd,
         },
+    }
+
+
+def password_grant(creds: DemoCredentials) -> dict[str, str]:
+    """The OAuth password grant the bare pager logs in with (the sandbox's demo user)."""
+    return {
+        "grant_type": "password",
+        "client_id": creds.sf_consumer_key,
+        "client_secret": creds.sf_consumer_secret,
+        "username": creds.sf_username,
+        "password": creds.sf_password + creds.sf_security_token,
     }
 
 

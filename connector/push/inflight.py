@@ -138,18 +138,14 @@ def _record_chunk(engine: Engine, chunk: Sequence[tuple[int, Any]], now: datetim
     """A thousand rows of a finished job (outbox row, its result) into the ledger and outbox;
     how many landed."""
     with UnitOfWork(engine) as uow:
-        query = select(outbox.c.id, outbox.c.run_id, outbox.c.write).where(
-            outbox.c.id.in_([row_id for row_id, _ in chunk])
-        )
-        stored = {r.id: r for r in uow.conn.execute(query)}
+        stored = book.sent_writes(uow.conn, [row_id for row_id, _ in chunk])
         landed: list[tuple[Write, str | None, int]] = []
         for row_id, res in chunk:
-            w = book.write_from_json(stored[row_id].write)
+            w, run_id = stored[row_id]
             if res.ok:
                 landed.append((w, res.crm_id, row_id))
                 continue
             transient = res.code in ("UNPROCESSED", "BULK_JOB_FAILED", "NO_RESULT")
-            run_id = stored[row_id].run_id
             book.failed(uow.conn, run_id, w, res.code, res.message, now, transient=transient)
             book.mark(uow.conn, [row_id], "failed", now, res.code, res.message)
         book.landed(uow.conn, landed, now)

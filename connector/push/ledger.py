@@ -272,3 +272,9 @@ def write_from_json(data: Mapping[str, Any]) -> Write:
     fields = dict(data)
     fields["changed"] = tuple(fields.get("changed") or ())
     return Write(**fields)
+
+
+def sent_writes(conn: Connection, row_ids: Sequence[int]) -> dict[int, tuple[Write, int | None]]:
+    """Outbox rows by id: the write each carried (``write_from_json``) and its run."""
+    query = select(outbox.c.id, outbox.c.run_id, outbox.c.write).where(outbox.c.id.in_(row_ids))
+    return {r.id: (write_from_json(r.write), r.run_id) for r in conn.execute(query)}

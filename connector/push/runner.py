@@ -647,14 +647,10 @@ def _record_tickets(
 ) -> None:
     """Finished jobs' tickets (outbox row, result) into the ledger and the outbox."""
     with UnitOfWork(engine) as uow:
-        query = select(outbox.c.id, outbox.c.run_id, outbox.c.write).where(
-            outbox.c.id.in_([i for i, _ in finished])
-        )
-        stored = {r.id: r for r in uow.conn.execute(query)}
+        stored = book.sent_writes(uow.conn, [i for i, _ in finished])
         landed: list[tuple[Write, str | None, int]] = []
         for row_id, res in finished:
-            row = stored[row_id]
-            w = book.write_from_json(row.write)
+            w, run_id = stored[row_id]
             if res.ok:
                 landed.append((w, str(res.ticket_id), row_id))
                 counts = report.count(ZENDESK)
@@ -666,7 +662,7 @@ def _record_tickets(
                 # next cycle looks the ticket up by external_id before creating it again.
                 book.mark(uow.conn, [row_id], "pending", now, res.code, res.message)
             else:
-                book.failed(uow.conn, row.run_id, w, res.code, res.message, now, transient=False)
+                book.failed(uow.conn, run_id, w, res.code, res.message, now, transient=False)
                 book.mark(uow.conn, [row_id], "failed", now, res.code, res.message)
                 report.count(ZENDESK).failed += 1
         book.landed(uow.conn, landed, now)

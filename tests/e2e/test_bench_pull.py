@@ -110,20 +110,14 @@ def test_the_bare_pager_reads_a_bulk_stream_through_the_same_job_endpoints(
 ) -> None:
     """A stream the connector's first load reads by Bulk is read by Bulk in the floor too."""
     from connector.bench.pager import salesforce
+    from connector.bench.pull_plan import password_grant
 
-    creds = sandbox.config.credentials
     task = {"stream": "task", "object": "Task", "include_deleted": True}
     plan = {
         "login_host": "login.salesforce.com",
         "api_version": "62.0",
         "page_size": 2000,
-        "login": {
-            "grant_type": "password",
-            "client_id": creds.sf_consumer_key,
-            "client_secret": creds.sf_consumer_secret,
-            "username": creds.sf_username,
-            "password": creds.sf_password + creds.sf_security_token,
-        },
+        "login": password_grant(sandbox.config.credentials),
         "streams": [
             {**task, "soql": "SELECT Id, SystemModstamp FROM Task ORDER BY SystemModstamp, Id"},
             {**task, "soql": "unused", "bulk_soql": "SELECT Id, SystemModstamp FROM Task"},
